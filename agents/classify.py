@@ -1,0 +1,39 @@
+"""classify: validate raw requests, classify them in batches, forward to routing."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from agents import PipelineDeps, incoming
+from core.stages import Out, accept_requests, reject
+
+log = logging.getLogger(__name__)
+
+
+def register(app: Any, source: Any, deps: PipelineDeps) -> Any:
+    names, classifier, clock, outbox = deps.names, deps.classifier, deps.clock, deps.outbox
+
+    @app.agent(source, name="classify", concurrency=1)
+    async def classify(stream: Any) -> None:
+        async for events in stream.take_events(deps.classify_batch, within=deps.within_s):
+            batch = [incoming(e) for e in events]
+            try:
+                outs = accept_requests(batch, classifier, names, clock.now_ms())
+            except Exception:  # last resort: answer each request on its own
+                log.exception("classify batch failed; retrying one by one")
+                outs = []
+                for msg in batch:
+                    try:
+                        outs.extend(accept_requests([msg], classifier, names, clock.now_ms()))
+                    except Exception as exc:
+                        log.exception("classify failed for offset %s", msg.offset)
+                        outs.extend(_internal(msg, exc, names, clock.now_ms()))
+            await outbox.send_all(outs)
+
+    return classify
+
+
+def _internal(msg: Any, exc: Exception, names: Any, now_ms: int) -> list[Out]:
+    return reject(msg, None, [f"internal error while classifying ({type(exc).__name__})"], names, now_ms,
+                  code="internal_error")

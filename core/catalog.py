@@ -1,0 +1,168 @@
+"""The model catalog: providers, models, tiers, prices and fallback chains, from one TOML file.
+
+Loading validates everything up front and names the file, the key and the problem, so a bad
+catalog stops the worker before it joins the consumer group.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.errors import ConfigError
+
+WIRE_FORMATS = frozenset({"openai", "anthropic"})
+PRIVACY_CLASSES = frozenset({"self_hosted", "zero_retention", "standard"})
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderSpec:
+    name: str
+    wire: str
+    base_url: str
+    api_key_env: str = ""
+    timeout_s: float = 30.0
+    max_connections: int = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSpec:
+    name: str
+    provider: str
+    tier: int
+    input_per_mtok: float
+    output_per_mtok: float
+    context_window: int
+    provider_model: str = ""  # the id the provider knows it by; defaults to name
+    region: str = "us"
+    privacy: str = "standard"
+    capabilities: tuple[str, ...] = ()
+    fallbacks: tuple[str, ...] = ()
+
+    @property
+    def wire_model(self) -> str:
+        return self.provider_model or self.name
+
+    def cost_usd(self, input_tokens: int, output_tokens: int) -> float:
+        return (input_tokens * self.input_per_mtok + output_tokens * self.output_per_mtok) / 1e6
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    providers: dict[str, ProviderSpec]
+    models: dict[str, ModelSpec]
+    tiers: tuple[int, ...] = field(default=())
+
+    @property
+    def top_tier(self) -> int:
+        return self.tiers[-1]
+
+    def model(self, name: str) -> ModelSpec:
+        return self.models[name]
+
+
+def load_catalog(path: str | Path, sim_url: str = "") -> Catalog:
+    """Read and validate a catalog file. ``{sim}`` in a base URL becomes ``sim_url``."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        msg = f"{path}: catalog file not found"
+        raise ConfigError(msg) from None
+    except tomllib.TOMLDecodeError as exc:
+        msg = f"{path}: not valid TOML: {exc}"
+        raise ConfigError(msg) from None
+    return parse_catalog(data, str(path), sim_url)
+
+
+def parse_catalog(data: dict[str, Any], source: str = "<catalog>", sim_url: str = "") -> Catalog:
+    problems: list[str] = []
+    providers = _providers(data.get("providers"), source, sim_url, problems)
+    models = _models(data.get("models"), source, providers, problems)
+    for m in models.values():
+        for fb in m.fallbacks:
+            if fb not in models:
+                problems.append(f"{source}: models.{m.name}.fallbacks: unknown model {fb!r}")
+    if problems:
+        raise ConfigError("invalid catalog:\n  " + "\n  ".join(problems))
+    tiers = tuple(sorted({m.tier for m in models.values()}))
+    return Catalog(providers=providers, models=models, tiers=tiers)
+
+
+def _providers(raw: Any, source: str, sim_url: str, problems: list[str]) -> dict[str, ProviderSpec]:
+    if not isinstance(raw, dict) or not raw:
+        problems.append(f"{source}: [providers]: at least one provider table is required")
+        return {}
+    out: dict[str, ProviderSpec] = {}
+    for name, p in raw.items():
+        where = f"{source}: providers.{name}"
+        if not isinstance(p, dict):
+            problems.append(f"{where}: expected a table")
+            continue
+        wire = p.get("wire")
+        if wire not in WIRE_FORMATS:
+            problems.append(f"{where}.wire: expected one of {sorted(WIRE_FORMATS)}, got {wire!r}")
+        base_url = p.get("base_url")
+        if not isinstance(base_url, str) or not base_url:
+            problems.append(f"{where}.base_url: required string")
+            base_url = ""
+        out[name] = ProviderSpec(
+            name=name,
+            wire=str(wire),
+            base_url=base_url.replace("{sim}", sim_url).rstrip("/"),
+            api_key_env=str(p.get("api_key_env", "")),
+            timeout_s=_number(p, "timeout_s", 30.0, where, problems),
+            max_connections=int(_number(p, "max_connections", 1000, where, problems)),
+        )
+    return out
+
+
+def _models(raw: Any, source: str, providers: dict[str, ProviderSpec], problems: list[str]) -> dict[str, ModelSpec]:
+    if not isinstance(raw, dict) or not raw:
+        problems.append(f"{source}: [models]: at least one model table is required")
+        return {}
+    out: dict[str, ModelSpec] = {}
+    for name, m in raw.items():
+        where = f"{source}: models.{name}"
+        if not isinstance(m, dict):
+            problems.append(f"{where}: expected a table")
+            continue
+        provider = m.get("provider")
+        if provider not in providers:
+            problems.append(f"{where}.provider: unknown provider {provider!r}")
+        tier = m.get("tier")
+        if not isinstance(tier, int) or isinstance(tier, bool) or not 1 <= tier <= 9:
+            problems.append(f"{where}.tier: expected an integer from 1 to 9, got {tier!r}")
+            tier = 1
+        privacy = m.get("privacy", "standard")
+        if privacy not in PRIVACY_CLASSES:
+            problems.append(f"{where}.privacy: expected one of {sorted(PRIVACY_CLASSES)}, got {privacy!r}")
+        out[name] = ModelSpec(
+            name=name,
+            provider=str(provider),
+            tier=tier,
+            input_per_mtok=_number(m, "input_per_mtok", None, where, problems),
+            output_per_mtok=_number(m, "output_per_mtok", None, where, problems),
+            context_window=int(_number(m, "context_window", None, where, problems)),
+            provider_model=str(m.get("provider_model", "")),
+            region=str(m.get("region", "us")),
+            privacy=str(privacy),
+            capabilities=tuple(m.get("capabilities", ())),
+            fallbacks=tuple(m.get("fallbacks", ())),
+        )
+    return out
+
+
+def _number(d: dict[str, Any], key: str, default: float | None, where: str, problems: list[str]) -> float:
+    if key not in d:
+        if default is None:
+            problems.append(f"{where}.{key}: required number")
+            return 0.0
+        return float(default)
+    v = d[key]
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
+        problems.append(f"{where}.{key}: expected a non-negative number, got {v!r}")
+        return 0.0
+    return float(v)

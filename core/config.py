@@ -1,0 +1,95 @@
+"""Settings: built once from the environment at start-up, frozen, passed down explicitly.
+
+This is the only module that reads environment variables. Secrets (provider keys) are not
+settings: adapters read them by the name the catalog gives, and never log them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from core.errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    kafka_bootstrap: str = ""  # empty: the local broker started by devenv
+    clickhouse_url: str = ""  # empty: embedded chDB under data_dir
+    data_dir: Path = REPO_ROOT / "var"
+    catalog_path: Path = REPO_ROOT / "config" / "catalog.toml"
+    sim_url: str = "http://127.0.0.1:8700"
+    topic_prefix: str = ""
+    app_id: str = "llm-router"
+    partitions: int = 6
+    max_escalations: int = 2
+    max_attempts_per_model: int = 2
+    invoke_batch: int = 500
+    sink_batch: int = 5000
+    sink_within_s: float = 0.5
+    web_port: int = 6066
+    log_level: str = "warning"
+
+    @property
+    def chdb_path(self) -> Path:
+        return self.data_dir / "chdb"
+
+    @property
+    def effective_clickhouse_url(self) -> str:
+        return self.clickhouse_url or f"chdb://{self.chdb_path.resolve()}"
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        base = cls()
+
+        def get(name: str, default: str) -> str:
+            return env.get(name, default)
+
+        def get_int(name: str, default: int) -> int:
+            raw = env.get(name)
+            if raw is None:
+                return default
+            try:
+                return int(raw)
+            except ValueError:
+                msg = f"environment variable {name}: expected an integer, got {raw!r}"
+                raise ConfigError(msg) from None
+
+        return cls(
+            kafka_bootstrap=get("KAFKA_BOOTSTRAP_SERVERS", ""),
+            clickhouse_url=get("CLICKHOUSE_URL", ""),
+            data_dir=Path(get("ROUTER_DATA_DIR", str(base.data_dir))),
+            catalog_path=Path(get("ROUTER_CATALOG", str(base.catalog_path))),
+            sim_url=get("ROUTER_SIM_URL", base.sim_url),
+            topic_prefix=get("ROUTER_TOPIC_PREFIX", ""),
+            app_id=get("ROUTER_APP_ID", base.app_id),
+            partitions=get_int("ROUTER_PARTITIONS", base.partitions),
+            max_escalations=get_int("ROUTER_MAX_ESCALATIONS", base.max_escalations),
+            web_port=get_int("ROUTER_WEB_PORT", base.web_port),
+            log_level=get("ROUTER_LOG_LEVEL", base.log_level),
+        )
+
+
+def provider_key(env_name: str, env: Mapping[str, str] | None = None) -> str:
+    """The secret for a provider: $NAME, or the contents of the file named by $NAME_FILE."""
+    env = os.environ if env is None else env
+    if not env_name:
+        return ""
+    if env.get(env_name):
+        return env[env_name]
+    file_name = env.get(f"{env_name}_FILE")
+    if file_name:
+        try:
+            return Path(file_name).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            msg = f"{env_name}_FILE: cannot read secret file ({exc.strerror})"
+            raise ConfigError(msg) from None
+    return ""

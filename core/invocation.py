@@ -1,0 +1,92 @@
+"""The attempt plan for one routing decision: retries with backoff, then the fallback chain.
+
+Awaits only the ``Provider`` protocol and the injected clock, so it is tested with fakes.
+Every call becomes an :class:`Attempt` (success or failure): nothing is thrown away.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from core.catalog import Catalog, ModelSpec
+from core.clock import Clock
+from core.errors import ProviderError
+from core.events import Attempt, Job
+from core.ports import CompletionRequest, Provider
+from core.routing import DEFAULT_OUTPUT_TOKENS, fallback_chain
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    attempts_per_model: int = 2
+    base_backoff_s: float = 0.05
+    max_backoff_s: float = 2.0
+
+    def backoff(self, retry_no: int, jitter: float, retry_after: float | None) -> float:
+        """Exponential backoff with full jitter; a provider's Retry-After wins when it is longer."""
+        wait = min(self.max_backoff_s, self.base_backoff_s * (2**retry_no)) * (0.5 + jitter / 2)
+        return max(wait, retry_after or 0.0)
+
+
+class Invoker:
+    """Runs the attempt plan for a job against the providers named by the catalog."""
+
+    def __init__(
+        self, catalog: Catalog, providers: Mapping[str, Provider], clock: Clock, retry: RetryPolicy | None = None
+    ) -> None:
+        self.catalog = catalog
+        self.providers = providers
+        self.clock = clock
+        self.retry = retry or RetryPolicy()
+
+    async def run(self, job: Job) -> list[Attempt]:
+        assert job.decision is not None
+        req = job.request
+        creq = CompletionRequest(req.messages, req.max_output_tokens or DEFAULT_OUTPUT_TOKENS, req.response_format)
+        attempts: list[Attempt] = []
+        first_no = len(job.attempts) + 1
+        for i, name in enumerate(fallback_chain(job.decision, self.catalog)):
+            model = self.catalog.model(name)
+            for retry_no in range(self.retry.attempts_per_model):
+                attempt, error = await self._call(model, creq, job, first_no + len(attempts), fallback=i > 0)
+                attempts.append(attempt)
+                if error is None or attempt.error_code == "deadline_exceeded":
+                    return attempts
+                if not error.retryable or retry_no + 1 == self.retry.attempts_per_model:
+                    break
+                wait = self.retry.backoff(retry_no, self.clock.jitter(), error.retry_after)
+                if not self._fits_deadline(job, wait):
+                    return attempts
+                await self.clock.sleep(wait)
+        return attempts
+
+    def _fits_deadline(self, job: Job, wait_s: float) -> bool:
+        deadline = job.request.deadline_ms
+        return deadline is None or self.clock.now_ms() + wait_s * 1000 < deadline
+
+    async def _call(
+        self, model: ModelSpec, creq: CompletionRequest, job: Job, no: int, fallback: bool
+    ) -> tuple[Attempt, ProviderError | None]:
+        provider_spec = self.catalog.providers[model.provider]
+        started_ms = self.clock.now_ms()
+        timeout = provider_spec.timeout_s
+        if job.request.deadline_ms is not None:
+            timeout = min(timeout, (job.request.deadline_ms - started_ms) / 1000)
+        base = Attempt(no, model.name, model.provider, model.tier, "error", started_ms, 0.0, fallback=fallback)
+        if timeout <= 0:
+            base.error_code, base.error_message = "deadline_exceeded", "deadline passed before the call"
+            return base, ProviderError("deadline passed")
+        t0 = self.clock.monotonic()
+        try:
+            reply = await self.providers[model.provider].complete(model, creq, timeout)
+        except ProviderError as exc:
+            base.latency_ms = (self.clock.monotonic() - t0) * 1000
+            base.error_code, base.error_message = exc.code, str(exc)[:500]
+            base.http_status = exc.status or 0
+            return base, exc
+        base.latency_ms = (self.clock.monotonic() - t0) * 1000
+        base.status, base.content, base.finish_reason = "ok", reply.content, reply.finish_reason
+        base.input_tokens, base.output_tokens = reply.input_tokens, reply.output_tokens
+        base.cost_usd = round(model.cost_usd(reply.input_tokens, reply.output_tokens), 9)
+        return base, None

@@ -1,0 +1,117 @@
+"""Outcome rows for ClickHouse: one per request, attempt, routing decision and escalation.
+
+Each stage emits rows as ``{"t": table, "r": row}`` messages on the outcomes topic; the sink
+inserts them in batches. ``COLUMNS`` is the single list of columns per table, checked against
+``sql/`` by the tests. Times are epoch milliseconds here and become DateTime64 in the sink.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from core.events import Attempt, Decision, Job, Verification
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "requests": (
+        "request_id", "tenant", "received_at", "completed_at", "status", "error_code", "task_type",
+        "classified_tier", "final_tier", "model", "provider", "input_tokens", "output_tokens",
+        "cost_usd", "latency_ms", "attempts", "escalations", "fallbacks", "verification_score",
+        "best_effort", "classifier_version", "version",
+    ),
+    "attempts": (
+        "request_id", "attempt_no", "started_at", "tenant", "model", "provider", "tier", "status",
+        "error_code", "http_status", "latency_ms", "input_tokens", "output_tokens", "cost_usd",
+        "finish_reason", "fallback", "version",
+    ),
+    "decisions": (
+        "request_id", "round", "decided_at", "tenant", "task_type", "classifier_confidence",
+        "target_tier", "model", "tier", "expected_cost_usd", "reason", "candidate_models",
+        "candidate_tiers", "candidate_costs", "candidate_skips", "version",
+    ),
+    "escalations": (
+        "request_id", "round", "escalated_at", "tenant", "from_model", "from_tier", "to_tier",
+        "reason", "score", "version",
+    ),
+}
+TIME_COLUMNS = frozenset({"received_at", "completed_at", "started_at", "decided_at", "escalated_at"})
+
+
+def encode(table: str, row: dict[str, Any]) -> bytes:
+    return orjson.dumps({"t": table, "r": row})
+
+
+def request_row(job: Job, status: str, error_code: str, answer: Attempt | None, now_ms: int,
+                best_effort: bool = False) -> dict[str, Any]:
+    c = job.classification
+    v = job.verifications[-1] if job.verifications else None
+    last = answer or (job.attempts[-1] if job.attempts else None)
+    return {
+        "request_id": job.request_id,
+        "tenant": job.request.tenant,
+        "received_at": job.received_at_ms,
+        "completed_at": now_ms,
+        "status": status,
+        "error_code": error_code,
+        "task_type": c.task_type if c else "",
+        "classified_tier": c.tier if c else 0,
+        "final_tier": last.tier if last else 0,
+        "model": last.model if last else "",
+        "provider": last.provider if last else "",
+        "input_tokens": sum(a.input_tokens for a in job.attempts),
+        "output_tokens": sum(a.output_tokens for a in job.attempts),
+        "cost_usd": round(sum(a.cost_usd for a in job.attempts), 9),
+        "latency_ms": max(0, now_ms - job.received_at_ms),
+        "attempts": len(job.attempts),
+        "escalations": len(job.escalations),
+        "fallbacks": sum(1 for a in job.attempts if a.fallback),
+        "verification_score": v.score if v else 0.0,
+        "best_effort": int(best_effort),
+        "classifier_version": c.model_version if c else "",
+        "version": now_ms,
+    }
+
+
+def invalid_request_row(request_id: str, tenant: str, received_ms: int, now_ms: int,
+                        code: str = "invalid_request") -> dict[str, Any]:
+    row = dict.fromkeys(COLUMNS["requests"], 0)
+    row.update(request_id=request_id, tenant=tenant, received_at=received_ms, completed_at=now_ms,
+               status="error", error_code=code, task_type="", model="", provider="",
+               classifier_version="", latency_ms=max(0, now_ms - received_ms), version=now_ms)
+    return row
+
+
+def attempt_row(job: Job, a: Attempt) -> dict[str, Any]:
+    return {
+        "request_id": job.request_id, "attempt_no": a.attempt_no, "started_at": a.started_at_ms,
+        "tenant": job.request.tenant, "model": a.model, "provider": a.provider, "tier": a.tier,
+        "status": a.status, "error_code": a.error_code, "http_status": a.http_status,
+        "latency_ms": a.latency_ms, "input_tokens": a.input_tokens, "output_tokens": a.output_tokens,
+        "cost_usd": a.cost_usd, "finish_reason": a.finish_reason, "fallback": int(a.fallback),
+        "version": a.started_at_ms,
+    }
+
+
+def decision_row(job: Job, d: Decision, target_tier: int, now_ms: int) -> dict[str, Any]:
+    c = job.classification
+    return {
+        "request_id": job.request_id, "round": len(job.escalations), "decided_at": now_ms,
+        "tenant": job.request.tenant, "task_type": c.task_type if c else "",
+        "classifier_confidence": c.confidence if c else 0.0, "target_tier": target_tier,
+        "model": d.model, "tier": d.tier, "expected_cost_usd": d.expected_cost_usd, "reason": d.reason,
+        "candidate_models": [x.model for x in d.candidates],
+        "candidate_tiers": [x.tier for x in d.candidates],
+        "candidate_costs": [x.expected_cost_usd for x in d.candidates],
+        "candidate_skips": [x.skipped or "" for x in d.candidates],
+        "version": now_ms,
+    }
+
+
+def escalation_row(job: Job, v: Verification, to_tier: int, now_ms: int) -> dict[str, Any]:
+    assert job.decision is not None
+    return {
+        "request_id": job.request_id, "round": len(job.escalations), "escalated_at": now_ms,
+        "tenant": job.request.tenant, "from_model": job.decision.model, "from_tier": job.decision.tier,
+        "to_tier": to_tier, "reason": v.reason, "score": v.score, "version": now_ms,
+    }

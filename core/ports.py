@@ -1,0 +1,50 @@
+"""The seams between pure logic and I/O. Adapters implement these; tests use hand-written fakes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from core.catalog import ModelSpec
+from core.events import Classification, Request
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """A provider's reply, normalised across wire formats."""
+
+    content: str
+    finish_reason: str  # stop | length | content_filter | tool_calls | ...
+    input_tokens: int
+    output_tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionRequest:
+    messages: list[dict[str, Any]]
+    max_output_tokens: int
+    response_format: dict[str, Any] | None = None
+
+
+class Provider(Protocol):
+    """One wire format over one HTTP client. Raises core.errors.ProviderError subclasses."""
+
+    async def complete(self, model: ModelSpec, request: CompletionRequest, timeout_s: float) -> Completion: ...
+
+
+class Classifier(Protocol):
+    version: str
+
+    def classify_batch(self, requests: Sequence[Request]) -> list[Classification]: ...
+
+
+class HealthView(Protocol):
+    """What routing may know about a model's availability right now."""
+
+    def is_available(self, model: str) -> bool: ...
+
+
+class AllHealthy:
+    def is_available(self, model: str) -> bool:
+        return True

@@ -1,0 +1,57 @@
+"""Topic names (design §2). Every message is keyed by request_id; names carry a schema version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class TopicNames:
+    prefix: str = ""
+
+    def _t(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    @property
+    def requests(self) -> str:
+        return self._t("llm.requests.v1")
+
+    @property
+    def requests_dlq(self) -> str:
+        return self._t("llm.requests.dlq.v1")
+
+    @property
+    def classified(self) -> str:
+        return self._t("llm.classified.v1")
+
+    @property
+    def routed(self) -> str:
+        return self._t("llm.routed.v1")
+
+    @property
+    def invoked(self) -> str:
+        return self._t("llm.invoked.v1")
+
+    @property
+    def escalations(self) -> str:
+        return self._t("llm.escalations.v1")
+
+    @property
+    def responses(self) -> str:
+        return self._t("llm.responses.v1")
+
+    @property
+    def outcomes(self) -> str:
+        return self._t("llm.outcomes.v1")
+
+    @property
+    def control(self) -> str:
+        return self._t("llm.control.v1")
+
+    @property
+    def feedback(self) -> str:
+        return self._t("llm.feedback.v1")
+
+    def all(self) -> list[str]:
+        return [self.requests, self.requests_dlq, self.classified, self.routed, self.invoked, self.escalations,
+                self.responses, self.outcomes, self.control, self.feedback]

@@ -1,0 +1,58 @@
+"""Verify an answer and decide what happens next: accept, escalate one tier up, or stop.
+
+The cheap validators here each have a reason code; a learned verifier plugs in later through
+the same ``Verification`` result (score in [0, 1], threshold per tier).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from core.events import Attempt, Job, Verification
+
+
+class Step(Enum):
+    ACCEPT = "accept"  # the answer passed: respond ok
+    ESCALATE = "escalate"  # re-route one tier up
+    BEST_EFFORT = "best_effort"  # stop here; respond with the best answer so far, marked
+    FAIL = "fail"  # stop here; no usable answer: error response
+
+
+@dataclass(frozen=True, slots=True)
+class CascadeLimits:
+    max_escalations: int
+    top_tier: int
+
+
+def verify(attempt: Attempt) -> Verification:
+    """Run the cheap validators on the last attempt of a round."""
+    checks = {
+        "provider_ok": attempt.status == "ok",
+        "not_empty": bool(attempt.content.strip()),
+        "not_truncated": attempt.finish_reason != "length",
+    }
+    reason = next((_REASONS[name] for name, ok in checks.items() if not ok), "")
+    passed = not reason
+    return Verification(score=1.0 if passed else 0.0, passed=passed, reason=reason, checks=checks)
+
+
+_REASONS = {"provider_ok": "provider_failed", "not_empty": "empty", "not_truncated": "truncated"}
+
+
+def next_step(job: Job, verification: Verification, limits: CascadeLimits, now_ms: int) -> Step:
+    if verification.passed:
+        return Step.ACCEPT
+    assert job.decision is not None
+    deadline_ok = job.request.deadline_ms is None or now_ms < job.request.deadline_ms
+    if len(job.escalations) < limits.max_escalations and job.decision.tier < limits.top_tier and deadline_ok:
+        return Step.ESCALATE
+    return Step.BEST_EFFORT if best_answer(job) is not None else Step.FAIL
+
+
+def best_answer(job: Job) -> Attempt | None:
+    """The most useful answer so far: a non-empty one, preferring untruncated, then higher tier."""
+    usable = [a for a in job.attempts if a.status == "ok" and a.content.strip()]
+    if not usable:
+        return None
+    return max(usable, key=lambda a: (a.finish_reason != "length", a.tier, a.attempt_no))

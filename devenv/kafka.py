@@ -1,0 +1,248 @@
+"""A real single-node Apache Kafka 3.9.1 (KRaft, combined broker+controller) without Docker.
+
+The jars come from Maven Central once (``mvn dependency:copy-dependencies``) into a cache
+directory; each start formats a KRaft log directory, launches ``kafka.Kafka`` with the
+machine's Java on loopback ports, and waits until it accepts connections.
+
+Command line (a broker that stays up until Ctrl-C)::
+
+    python -m devenv.kafka --data-dir var/kafka --port 9092
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+KAFKA_VERSION = "3.9.1"
+_POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>local.dev</groupId><artifactId>kafka-broker-libs</artifactId><version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>{v}</version></dependency>
+    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-reload4j</artifactId><version>1.7.36</version></dependency>
+  </dependencies>
+</project>
+"""
+_LOG4J = """log4j.rootLogger=INFO, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.request.logger=WARN
+log4j.logger.org.apache.kafka.clients=WARN
+"""
+STARTED = b"Kafka Server started"
+
+
+class BrokerError(RuntimeError):
+    """The local broker could not be set up or started; the message says why and what to do."""
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "llm-router" / f"kafka-{KAFKA_VERSION}"
+
+
+def _require(tool: str, hint: str) -> str:
+    path = shutil.which(tool)
+    if not path:
+        msg = f"`{tool}` was not found on PATH; {hint}"
+        raise BrokerError(msg)
+    return path
+
+
+def ensure_jars(target: Path | None = None) -> Path:
+    """Fetch the broker jars once; return the directory holding them."""
+    libs = (target or cache_dir()) / "libs"
+    marker = libs / ".complete"
+    if marker.exists():
+        return libs
+    mvn = _require("mvn", "install Maven (apt-get install maven) so the Kafka jars can be fetched")
+    _require("java", "install a Java 17+ runtime (apt-get install openjdk-17-jre-headless)")
+    work = libs.parent / "fetch"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    (work / "pom.xml").write_text(_POM.format(v=KAFKA_VERSION))
+    staging = work / "libs"
+    print(f"fetching Apache Kafka {KAFKA_VERSION} jars from Maven Central into {libs} (once)...", flush=True)
+    proc = subprocess.run(
+        [mvn, "-q", "-B", "-f", str(work / "pom.xml"), "dependency:copy-dependencies",
+         f"-DoutputDirectory={staging}", "-DincludeScope=runtime"],
+        capture_output=True, text=True, check=False,
+    )
+    if proc.returncode != 0 or not any(staging.glob("kafka_2.13-*.jar")):
+        tail = (proc.stdout + proc.stderr).strip().splitlines()[-15:]
+        msg = "mvn could not fetch the Kafka jars:\n  " + "\n  ".join(tail)
+        raise BrokerError(msg)
+    shutil.rmtree(libs, ignore_errors=True)
+    staging.rename(libs)
+    marker.touch()
+    shutil.rmtree(work, ignore_errors=True)
+    return libs
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def server_properties(data_dir: Path, port: int, controller_port: int) -> str:
+    return f"""process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:{controller_port}
+listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
+advertised.listeners=PLAINTEXT://127.0.0.1:{port}
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs={data_dir / "logs"}
+num.partitions=6
+default.replication.factor=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+num.network.threads=2
+num.io.threads=4
+log.retention.hours=24
+"""
+
+
+@dataclass
+class LocalBroker:
+    """A running broker process; ``stop()`` shuts it down and waits."""
+
+    process: subprocess.Popen[bytes]
+    bootstrap: str
+    data_dir: Path
+    log_path: Path
+
+    def stop(self, timeout: float = 30.0) -> None:
+        if self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
+
+    def __enter__(self) -> LocalBroker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start_broker(data_dir: Path, port: int | None = None, fresh: bool = True, timeout: float = 90.0,
+                 heap_mb: int = 512) -> LocalBroker:
+    """Format (when new) and start a broker under ``data_dir``; wait until it serves clients."""
+    java = _require("java", "install a Java 17+ runtime (apt-get install openjdk-17-jre-headless)")
+    libs = ensure_jars()
+    if port is not None and port_in_use(port):
+        msg = (f"port {port} on 127.0.0.1 is already taken; stop what holds it, pick another port, "
+               f"or point KAFKA_BOOTSTRAP_SERVERS at that broker if it is one")
+        raise BrokerError(msg)
+    port = port or free_port()
+    controller_port = free_port()
+    if fresh:
+        shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    props = data_dir / "server.properties"
+    props.write_text(server_properties(data_dir.resolve(), port, controller_port))
+    (data_dir / "log4j.properties").write_text(_LOG4J)
+    _format(java, libs, data_dir, props)
+    log_path = data_dir / "broker.log"
+    cmd = [java, f"-Xms{heap_mb // 2}m", f"-Xmx{heap_mb}m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
+           "-Djava.awt.headless=true", f"-Dlog4j.configuration=file:{(data_dir / 'log4j.properties').resolve()}",
+           f"-Dkafka.logs.dir={data_dir.resolve()}", "-cp", f"{libs}/*", "kafka.Kafka", str(props)]
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    broker = LocalBroker(proc, f"127.0.0.1:{port}", data_dir, log_path)
+    _wait_ready(broker, port, timeout)
+    return broker
+
+
+def _format(java: str, libs: Path, data_dir: Path, props: Path) -> None:
+    meta = data_dir / "logs" / "meta.properties"
+    if meta.exists():
+        return  # already formatted (reused data directory)
+    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+    proc = subprocess.run(
+        [java, "-cp", f"{libs}/*", "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props),
+         "--ignore-formatted"],
+        capture_output=True, text=True, check=False,
+    )
+    if proc.returncode != 0:
+        msg = f"formatting KRaft storage in {data_dir} failed:\n  {proc.stdout}{proc.stderr}".strip()
+        raise BrokerError(msg)
+
+
+def _wait_ready(broker: LocalBroker, port: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if broker.process.poll() is not None:
+            raise BrokerError(_explain_exit(broker))
+        if STARTED in broker.log_path.read_bytes() and port_in_use(port):
+            return
+        time.sleep(0.2)
+    broker.stop()
+    msg = f"Kafka did not start within {timeout:.0f}s; see {broker.log_path}"
+    raise BrokerError(msg)
+
+
+def _explain_exit(broker: LocalBroker) -> str:
+    text = broker.log_path.read_text(errors="replace")
+    tail = "\n  ".join(text.strip().splitlines()[-8:])
+    if "Invalid cluster.id" in text or "meta.properties" in text and "does not match" in text:
+        hint = f"the data directory {broker.data_dir} holds another cluster's data; delete it (make clean)"
+    elif "Address already in use" in text:
+        hint = "a port the broker needs is already taken; stop the other process or choose another port"
+    elif "UnsupportedClassVersionError" in text:
+        hint = "the Java runtime is too old; Kafka 3.9 needs Java 8+, this project expects 17"
+    else:
+        hint = "see the log tail below"
+    return f"Kafka exited with code {broker.process.returncode}: {hint}\n  {tail}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devenv.kafka", description=__doc__.split("\n")[0])
+    parser.add_argument("--data-dir", type=Path, default=Path("var/kafka"))
+    parser.add_argument("--port", type=int, default=9092)
+    parser.add_argument("--keep-data", action="store_true", help="reuse the data directory instead of wiping it")
+    args = parser.parse_args(argv)
+    try:
+        broker = start_broker(args.data_dir, args.port, fresh=not args.keep_data)
+    except BrokerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"Kafka {KAFKA_VERSION} ready at {broker.bootstrap} (log: {broker.log_path}); Ctrl-C stops it")
+    try:
+        broker.process.wait()
+    except KeyboardInterrupt:
+        broker.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

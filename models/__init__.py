@@ -1,0 +1,1 @@
+"""The request classifier: features, models and their artifacts. No Kafka, no HTTP."""

@@ -1,0 +1,1 @@
+"""LLM provider adapters over httpx. Each implements ``core.ports.Provider``."""

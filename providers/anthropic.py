@@ -1,0 +1,73 @@
+"""Anthropic Messages API (POST /v1/messages)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+
+from core.catalog import ModelSpec
+from core.events import message_text
+from core.ports import Completion, CompletionRequest
+from providers.http import call_timeout, mapped_errors, protocol_error, raise_for_status
+
+API_VERSION = "2023-06-01"
+_STOP_REASONS = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "tool_use": "tool_calls",
+                 "refusal": "content_filter"}
+
+
+def build_payload(model: str, request: CompletionRequest) -> dict[str, Any]:
+    """System messages move to the top-level ``system`` field; the rest keep their order."""
+    system = [message_text(m) for m in request.messages if m.get("role") in ("system", "developer")]
+    messages = [
+        {"role": "assistant" if m.get("role") == "assistant" else "user", "content": message_text(m)}
+        for m in request.messages
+        if m.get("role") not in ("system", "developer")
+    ]
+    payload: dict[str, Any] = {"model": model, "max_tokens": request.max_output_tokens, "messages": messages}
+    if system:
+        payload["system"] = "\n\n".join(system)
+    return payload
+
+
+def parse_reply(body: Any, provider: str, model: str) -> Completion:
+    try:
+        blocks = body["content"]
+        text = "".join(b.get("text", "") for b in blocks if b.get("type") == "text")
+        usage = body.get("usage") or {}
+        stop = body.get("stop_reason") or ""
+        return Completion(
+            content=text,
+            finish_reason=_STOP_REASONS.get(stop, stop),
+            input_tokens=int(usage.get("input_tokens") or 0),
+            output_tokens=int(usage.get("output_tokens") or 0),
+        )
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise protocol_error(provider, model, f"no content blocks ({type(exc).__name__})") from None
+
+
+def auth_headers(api_key: str) -> dict[str, str]:
+    headers = {"anthropic-version": API_VERSION}
+    if api_key:
+        headers["x-api-key"] = api_key
+    return headers
+
+
+class AnthropicProvider:
+    def __init__(self, name: str, client: httpx.AsyncClient) -> None:
+        self.name = name
+        self.client = client
+
+    async def complete(self, model: ModelSpec, request: CompletionRequest, timeout_s: float) -> Completion:
+        with mapped_errors(self.name, model.name):
+            async with asyncio.timeout(timeout_s):
+                response = await self.client.post(
+                    "/messages", json=build_payload(model.wire_model, request), timeout=call_timeout(timeout_s)
+                )
+                raise_for_status(response, self.name, model.name)
+                try:
+                    body = response.json()
+                except ValueError:
+                    raise protocol_error(self.name, model.name, "body is not JSON") from None
+        return parse_reply(body, self.name, model.name)

@@ -1,0 +1,111 @@
+"""Pooled httpx clients and the one place where transport errors become ProviderErrors."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email.utils
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import httpx
+from httpx_aiohttp import AiohttpTransport
+
+from core.errors import (
+    ProviderError,
+    ProviderProtocolError,
+    ProviderRateLimitedError,
+    ProviderRejectedError,
+    ProviderTimeoutError,
+    ProviderUnavailableError,
+)
+
+CONNECT_TIMEOUT_S = 5.0
+WRITE_TIMEOUT_S = 10.0
+POOL_TIMEOUT_S = 10.0
+
+
+def make_client(base_url: str, max_connections: int, headers: dict[str, str],
+                transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
+    """One long-lived client per provider: explicit limits and timeouts, aiohttp transport."""
+    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+    return httpx.AsyncClient(
+        base_url=base_url,
+        headers=headers,
+        limits=limits,
+        timeout=httpx.Timeout(30.0, connect=CONNECT_TIMEOUT_S, write=WRITE_TIMEOUT_S, pool=POOL_TIMEOUT_S),
+        transport=transport or AiohttpTransport(limits=limits),
+    )
+
+
+def call_timeout(total_s: float) -> httpx.Timeout:
+    return httpx.Timeout(total_s, connect=min(CONNECT_TIMEOUT_S, total_s), write=min(WRITE_TIMEOUT_S, total_s),
+                         pool=min(POOL_TIMEOUT_S, total_s))
+
+
+@contextlib.contextmanager
+def mapped_errors(provider: str, model: str) -> Iterator[None]:
+    """Translate httpx and timeout errors into the most specific ProviderError."""
+    try:
+        yield
+    except ProviderError:
+        raise
+    except (httpx.TimeoutException, TimeoutError, asyncio.TimeoutError) as exc:
+        msg = f"{provider}/{model}: timed out ({type(exc).__name__})"
+        raise ProviderTimeoutError(msg, provider=provider, model=model) from exc
+    except httpx.TransportError as exc:
+        msg = f"{provider}/{model}: transport error ({type(exc).__name__}: {exc})"
+        raise ProviderUnavailableError(msg, provider=provider, model=model) from exc
+
+
+def raise_for_status(response: httpx.Response, provider: str, model: str) -> None:
+    """Map an HTTP error status to a ProviderError carrying the provider's own message."""
+    status = response.status_code
+    if status < 400:
+        return
+    detail = _error_detail(response)
+    msg = f"{provider}/{model}: HTTP {status}: {detail}"
+    kw = {"provider": provider, "model": model, "status": status}
+    if status == 429:
+        raise ProviderRateLimitedError(msg, retry_after=parse_retry_after(response.headers.get("retry-after")), **kw)
+    if status in (408, 504):
+        raise ProviderTimeoutError(msg, **kw)
+    if status >= 500 or status == 409:
+        raise ProviderUnavailableError(msg, retry_after=parse_retry_after(response.headers.get("retry-after")), **kw)
+    raise ProviderRejectedError(msg, **kw)
+
+
+def _error_detail(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    err = body.get("error") if isinstance(body, dict) else None
+    if isinstance(err, dict):
+        return str(err.get("message") or err.get("type") or err)[:300]
+    if isinstance(err, str):
+        return err[:300]
+    return str(body)[:200]
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Retry-After as delta-seconds or an HTTP-date; None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    now = now or datetime.now(UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def protocol_error(provider: str, model: str, problem: str) -> ProviderProtocolError:
+    return ProviderProtocolError(f"{provider}/{model}: unexpected reply: {problem}", provider=provider, model=model)

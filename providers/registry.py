@@ -1,0 +1,35 @@
+"""Build one adapter (and one pooled client) per catalog provider."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import httpx
+
+from core.catalog import Catalog
+from core.config import provider_key
+from core.ports import Provider
+from providers import anthropic, openai_compat
+from providers.http import make_client
+
+_HEADERS: dict[str, Callable[[str], dict[str, str]]] = {
+    "openai": openai_compat.auth_headers,
+    "anthropic": anthropic.auth_headers,
+}
+
+
+def build_providers(
+    catalog: Catalog, env: Mapping[str, str] | None = None, transport: httpx.AsyncBaseTransport | None = None
+) -> tuple[dict[str, Provider], list[httpx.AsyncClient]]:
+    """Adapters by provider name, and the clients to close on shutdown."""
+    providers: dict[str, Provider] = {}
+    clients: list[httpx.AsyncClient] = []
+    for spec in catalog.providers.values():
+        key = provider_key(spec.api_key_env, env)
+        client = make_client(spec.base_url, spec.max_connections, _HEADERS[spec.wire](key), transport)
+        clients.append(client)
+        if spec.wire == "anthropic":
+            providers[spec.name] = anthropic.AnthropicProvider(spec.name, client)
+        else:
+            providers[spec.name] = openai_compat.OpenAICompatProvider(spec.name, client)
+    return providers, clients

@@ -1,0 +1,77 @@
+"""What a simulated model does with a call: latency, answer quality and failures (pure)."""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Behaviour:
+    latency_ms: float = 0.0  # fixed delay before answering
+    ms_per_output_token: float = 0.0  # added per generated token
+    empty_rate: float = 0.0  # share of prompts answered with an empty string
+    truncate_rate: float = 0.0  # share of prompts cut off at max_tokens (finish_reason length)
+    error_rate: float = 0.0  # share of calls answered with error_status
+    error_status: int = 500
+    down: bool = False  # every call gets 503 (an outage)
+    hang: bool = False  # never answer (the client's timeout must fire)
+    retry_after: float | None = None  # sent with 429/503 when set
+    answer_tokens: int = 60  # length of a normal answer
+
+    def with_overrides(self, raw: dict[str, Any]) -> Behaviour:
+        known = {f.name for f in fields(self)}
+        unknown = set(raw) - known
+        if unknown:
+            msg = f"unknown behaviour keys: {sorted(unknown)}"
+            raise ValueError(msg)
+        return replace(self, **raw)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    kind: str  # ok | empty | truncated | error | down | hang
+    status: int = 200
+    content: str = ""
+    output_tokens: int = 0
+    finish_reason: str = "stop"
+    delay_s: float = 0.0
+
+
+def stable_unit(*parts: str) -> float:
+    """A number in [0, 1) fixed by the inputs, so a replayed prompt meets the same fate."""
+    return zlib.crc32("\x1f".join(parts).encode()) / 2**32
+
+
+def decide(b: Behaviour, model: str, prompt: str, max_tokens: int, roll: float) -> Outcome:
+    """``roll`` is a fresh random number for transient errors; quality is fixed per prompt."""
+    if b.hang:
+        return Outcome("hang")
+    if b.down:
+        return Outcome("down", status=503, delay_s=b.latency_ms / 1000)
+    if roll < b.error_rate:
+        return Outcome("error", status=b.error_status, delay_s=b.latency_ms / 1000)
+    u = stable_unit(model, prompt)
+    if u < b.empty_rate:
+        return Outcome("empty", content="", output_tokens=0, delay_s=b.latency_ms / 1000)
+    if u < b.empty_rate + b.truncate_rate:
+        n = max_tokens
+        text = _answer(model, prompt, n)
+        return Outcome("truncated", content=text, output_tokens=n, finish_reason="length",
+                       delay_s=(b.latency_ms + n * b.ms_per_output_token) / 1000)
+    n = min(max_tokens, b.answer_tokens)
+    return Outcome("ok", content=_answer(model, prompt, n), output_tokens=n,
+                   delay_s=(b.latency_ms + n * b.ms_per_output_token) / 1000)
+
+
+def _answer(model: str, prompt: str, tokens: int) -> str:
+    head = prompt.strip().splitlines()[0][:80] if prompt.strip() else ""
+    return f"[{model}] Answer to: {head} " + "lorem " * max(0, tokens - 12)
+
+
+def prompt_tokens(text: str) -> int:
+    return max(1, len(text) // 4)

@@ -1,0 +1,160 @@
+"""The simulator's HTTP server: OpenAI chat completions and Anthropic Messages, plus /_sim admin.
+
+Admin endpoints (loopback only, for tests and benchmarks):
+  GET  /_sim/health            liveness
+  GET  /_sim/stats             calls and outcomes per model, and what each model received
+  POST /_sim/config            {"default": {...}, "models": {"<model>": {...}}} behaviour overrides
+  POST /_sim/reset             clear stats
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import Counter, defaultdict
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from simulator.behaviour import Behaviour, Outcome, decide, prompt_tokens
+
+
+class SimState:
+    def __init__(self, default: Behaviour | None = None, models: dict[str, Behaviour] | None = None) -> None:
+        self.default = default or Behaviour()
+        self.models = models or {}
+        self.calls: Counter[str] = Counter()
+        self.outcomes: dict[str, Counter[str]] = defaultdict(Counter)
+        self.received: dict[str, list[str]] = defaultdict(list)  # model -> request markers seen
+        self.rng = random.Random()
+
+    def behaviour(self, model: str) -> Behaviour:
+        return self.models.get(model, self.default)
+
+    def configure(self, raw: dict[str, Any]) -> None:
+        if "default" in raw:
+            self.default = Behaviour().with_overrides(raw["default"])
+        for name, overrides in (raw.get("models") or {}).items():
+            self.models[name] = self.default.with_overrides(overrides)
+
+    def record(self, model: str, outcome: Outcome, marker: str) -> None:
+        self.calls[model] += 1
+        self.outcomes[model][outcome.kind] += 1
+        if marker and len(self.received[model]) < 100_000:
+            self.received[model].append(marker)
+
+
+def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(body=orjson.dumps(body), status=status, content_type="application/json", headers=headers)
+
+
+def _text_of(messages: list[Any]) -> str:
+    parts = []
+    for m in messages:
+        c = m.get("content") if isinstance(m, dict) else None
+        if isinstance(c, str):
+            parts.append(c)
+        elif isinstance(c, list):
+            parts.extend(str(p.get("text", "")) for p in c if isinstance(p, dict))
+    return "\n".join(parts)
+
+
+async def _play(state: SimState, model: str, text: str, max_tokens: int, marker: str) -> Outcome:
+    outcome = decide(state.behaviour(model), model, text, max_tokens, state.rng.random())
+    state.record(model, outcome, marker)
+    if outcome.kind == "hang":
+        await asyncio.Event().wait()  # until the client gives up and the connection closes
+    if outcome.delay_s:
+        await asyncio.sleep(outcome.delay_s)
+    return outcome
+
+
+def _error_headers(state: SimState, model: str) -> dict[str, str]:
+    ra = state.behaviour(model).retry_after
+    return {"Retry-After": f"{ra:g}"} if ra is not None else {}
+
+
+async def openai_chat(request: web.Request) -> web.Response:
+    state: SimState = request.app["state"]
+    try:
+        body = orjson.loads(await request.read())
+        model, messages = body["model"], body["messages"]
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        return _json({"error": {"message": "model and messages are required", "type": "invalid_request_error"}}, 400)
+    text = _text_of(messages)
+    max_tokens = int(body.get("max_tokens") or body.get("max_completion_tokens") or 512)
+    out = await _play(state, model, text, max_tokens, request.headers.get("x-sim-marker", ""))
+    if out.status != 200:
+        err = {"error": {"message": f"simulated {out.kind}", "type": "server_error", "code": out.status}}
+        return _json(err, out.status, _error_headers(state, model))
+    return _json({
+        "id": "chatcmpl-sim", "object": "chat.completion", "model": model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": out.content},
+                     "finish_reason": out.finish_reason}],
+        "usage": {"prompt_tokens": prompt_tokens(text), "completion_tokens": out.output_tokens,
+                  "total_tokens": prompt_tokens(text) + out.output_tokens},
+    })
+
+
+async def anthropic_messages(request: web.Request) -> web.Response:
+    state: SimState = request.app["state"]
+    try:
+        body = orjson.loads(await request.read())
+        model, messages, max_tokens = body["model"], body["messages"], int(body["max_tokens"])
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        err = {"type": "error", "error": {"type": "invalid_request_error",
+                                          "message": "model, messages and max_tokens are required"}}
+        return _json(err, 400)
+    text = "\n".join(filter(None, [body.get("system") if isinstance(body.get("system"), str) else "",
+                                   _text_of(messages)]))
+    out = await _play(state, model, text, max_tokens, request.headers.get("x-sim-marker", ""))
+    if out.status != 200:
+        kind = "overloaded_error" if out.status in (503, 529) else "api_error"
+        return _json({"type": "error", "error": {"type": kind, "message": f"simulated {out.kind}"}},
+                     out.status, _error_headers(state, model))
+    stop = "max_tokens" if out.finish_reason == "length" else "end_turn"
+    return _json({
+        "id": "msg_sim", "type": "message", "role": "assistant", "model": model,
+        "content": [{"type": "text", "text": out.content}], "stop_reason": stop, "stop_sequence": None,
+        "usage": {"input_tokens": prompt_tokens(text), "output_tokens": out.output_tokens},
+    })
+
+
+async def sim_health(request: web.Request) -> web.Response:
+    return _json({"status": "ok"})
+
+
+async def sim_stats(request: web.Request) -> web.Response:
+    state: SimState = request.app["state"]
+    return _json({"calls": dict(state.calls), "outcomes": {m: dict(c) for m, c in state.outcomes.items()},
+                  "received": state.received})
+
+
+async def sim_config(request: web.Request) -> web.Response:
+    state: SimState = request.app["state"]
+    try:
+        state.configure(orjson.loads(await request.read()))
+    except (orjson.JSONDecodeError, ValueError, TypeError) as exc:
+        return _json({"error": str(exc)}, 400)
+    return _json({"default": state.default.to_dict(), "models": {k: v.to_dict() for k, v in state.models.items()}})
+
+
+async def sim_reset(request: web.Request) -> web.Response:
+    state: SimState = request.app["state"]
+    state.calls.clear()
+    state.outcomes.clear()
+    state.received.clear()
+    return _json({"status": "reset"})
+
+
+def create_app(state: SimState) -> web.Application:
+    app = web.Application(client_max_size=16 * 1024 * 1024)
+    app["state"] = state
+    app.router.add_get("/_sim/health", sim_health)
+    app.router.add_get("/_sim/stats", sim_stats)
+    app.router.add_post("/_sim/config", sim_config)
+    app.router.add_post("/_sim/reset", sim_reset)
+    app.router.add_post(r"/{prefix:.*}/chat/completions", openai_chat)
+    app.router.add_post(r"/{prefix:.*}/messages", anthropic_messages)
+    return app

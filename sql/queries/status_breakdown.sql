@@ -1,0 +1,6 @@
+-- Final status and error code counts.
+SELECT status, error_code, count() AS requests
+FROM llm.requests FINAL
+WHERE startsWith(request_id, {prefix:String})
+GROUP BY status, error_code
+ORDER BY requests DESC

@@ -1,0 +1,13 @@
+-- The same figures by the tier of the final answer (0 = no answer).
+SELECT
+    final_tier                                                        AS tier,
+    count()                                                           AS requests,
+    countIf(status = 'ok')                                            AS ok,
+    round(sum(cost_usd), 6)                                           AS cost_usd,
+    round(quantile(0.5)(latency_ms))                                  AS p50_ms,
+    round(quantile(0.95)(latency_ms))                                 AS p95_ms,
+    round(100 * avg(escalations > 0), 1)                              AS escalated_pct
+FROM llm.requests FINAL
+WHERE startsWith(request_id, {prefix:String})
+GROUP BY final_tier
+ORDER BY final_tier

@@ -1,0 +1,1 @@
+"""Composition root and edges: the only place objects are constructed (apps, clients, models)."""

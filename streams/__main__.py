@@ -1,0 +1,69 @@
+"""Command line: ``python -m streams {worker,demo,bench}``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from functools import partial
+
+from core.config import Settings
+from core.errors import ConfigError
+from core.topics import TopicNames
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    import faust
+
+    from streams.app import create_pipeline_app, create_sink_app
+    from streams.runtime import pipeline_deps, sink_deps, sink_writer
+    from streams.topics import ensure_topics
+
+    if not settings.kafka_bootstrap:
+        print("error: KAFKA_BOOTSTRAP_SERVERS is not set (make demo starts a local broker for you)", file=sys.stderr)
+        return 2
+    asyncio.run(ensure_topics(settings.kafka_bootstrap, TopicNames(settings.topic_prefix), settings.partitions))
+    if args.role == "sink":
+        writer = sink_writer(settings)
+        app = create_sink_app(settings, sink_deps(settings, writer), writer, args.web_port)
+    else:
+        app = create_pipeline_app(settings, partial(pipeline_deps, settings), args.web_port)
+    worker = faust.Worker(app, loglevel=settings.log_level.upper(), quiet=True)
+    worker.execute_from_commandline()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m streams", description="LLM router on Kafka")
+    sub = parser.add_subparsers(dest="command", required=True)
+    w = sub.add_parser("worker", help="run one worker (pipeline stages or the ClickHouse sink)")
+    w.add_argument("--role", choices=("pipeline", "sink"), default="pipeline")
+    w.add_argument("--web-port", type=int, default=None, help="health/status HTTP port; 0 turns it off")
+    d = sub.add_parser("demo", help="start everything, send a mixed workload, print a report from ClickHouse")
+    d.add_argument("--requests", type=int, default=1200)
+    b = sub.add_parser("bench", help="pipeline overhead and throughput with the simulator answering at once")
+    b.add_argument("--requests", type=int, default=5000)
+    b.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env()
+        if args.command == "worker":
+            if args.web_port is None:
+                args.web_port = settings.web_port + (1 if args.role == "sink" else 0)
+            return _worker(args, settings)
+        if args.command == "demo":
+            from streams.demo import run_demo
+
+            return run_demo(settings, args.requests)
+        from streams.bench import run_bench
+
+        return run_bench(settings, args.requests, args.workers)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

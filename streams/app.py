@@ -1,0 +1,128 @@
+"""Build the Faust apps. Two roles, two consumer groups:
+
+- ``pipeline``: classify, route, invoke, verify. Stateless; run as many as there are cores.
+- ``sink``: outcome rows to ClickHouse. One process per embedded chDB path (chDB allows one
+  engine per path); it also serves health, sink status and the named read-only queries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import faust
+import orjson
+from faust import web
+
+from agents import PipelineDeps, SinkDeps
+from agents import classify, invoke, route, sink, verify
+from core.config import Settings
+from core.stages import Out
+from core.topics import TopicNames
+from streams.clickhouse import OutcomeWriter, named_queries
+
+log = logging.getLogger(__name__)
+
+
+class FaustOutbox:
+    """Sends through the app's producer. Faust flushes the producer before it commits offsets,
+    so a message is acked only after what it caused has reached the broker."""
+
+    def __init__(self, app: faust.App) -> None:
+        self.app = app
+
+    async def send_all(self, outs: Sequence[Out]) -> None:
+        producer = await self.app.maybe_start_producer()
+        for o in outs:
+            await producer.send(o.topic, o.key, o.value, None, None, None)
+
+
+def base_app(app_id: str, settings: Settings, web_port: int) -> faust.App:
+    (settings.data_dir / "faust").mkdir(parents=True, exist_ok=True)
+    return faust.App(
+        app_id,
+        broker=f"kafka://{settings.kafka_bootstrap}",
+        store="memory://",
+        datadir=str(settings.data_dir / "faust" / app_id),
+        processing_guarantee="at_least_once",
+        topic_partitions=settings.partitions,
+        topic_replication_factor=1,
+        topic_disable_leader=True,
+        table_standby_replicas=0,
+        broker_max_poll_records=2000,
+        broker_commit_every=1000,
+        broker_commit_interval=1.0,
+        broker_session_timeout=30.0,
+        broker_heartbeat_interval=3.0,
+        broker_rebalance_timeout=60.0,
+        stream_buffer_maxsize=4096,
+        stream_processing_timeout=300.0,
+        producer_acks=-1,
+        producer_linger_ms=2,
+        consumer_auto_offset_reset="earliest",
+        web_enabled=web_port > 0,
+        web_port=max(web_port, 1),
+        web_bind="127.0.0.1",
+        web_tables_enabled=False,
+        web_router_enabled=False,
+    )
+
+
+def raw_topic(app: faust.App, *names: str) -> Any:
+    return app.topic(*names, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
+
+
+def create_pipeline_app(
+    settings: Settings, make_deps: Callable[[FaustOutbox], PipelineDeps], web_port: int
+) -> faust.App:
+    app = base_app(settings.app_id, settings, web_port)
+    deps = make_deps(FaustOutbox(app))
+    n = deps.names
+    classify.register(app, raw_topic(app, n.requests), deps)
+    route.register(app, raw_topic(app, n.classified, n.escalations), deps)
+    invoke.register(app, raw_topic(app, n.routed), deps)
+    verify.register(app, raw_topic(app, n.invoked), deps)
+    _health_page(app, "pipeline")
+    return app
+
+
+def create_sink_app(settings: Settings, deps: SinkDeps, writer: OutcomeWriter, web_port: int) -> faust.App:
+    app = base_app(f"{settings.app_id}-sink", settings, web_port)
+    sink.register(app, raw_topic(app, TopicNames(settings.topic_prefix).outcomes), deps)
+    _health_page(app, "sink")
+    queries = named_queries()
+
+    @app.page("/sink/status/")
+    class SinkStatus(web.View):
+        async def get(self, request: web.Request) -> web.Response:
+            return self.bytes(orjson.dumps({"rows_written": writer.rows_written}), content_type="application/json")
+
+    @app.page("/queries/{name}/")
+    class NamedQuery(web.View):
+        """Run one of the named read-only queries in sql/queries; parameters come from the query string."""
+
+        async def get(self, request: web.Request, name: str) -> web.Response:
+            sql = queries.get(name)
+            if sql is None:
+                body = {"error": f"unknown query {name!r}", "known": sorted(queries)}
+                return self.bytes(orjson.dumps(body), content_type="application/json", status=404)
+            params = dict(request.query)
+            try:
+                cols, rows = await asyncio.to_thread(writer.query, sql, params)
+            except Exception as exc:
+                body = {"error": f"query {name} failed: {type(exc).__name__}: {str(exc)[:300]}"}
+                return self.bytes(orjson.dumps(body), content_type="application/json", status=400)
+            body = {"columns": cols, "rows": rows}
+            return self.bytes(orjson.dumps(body, default=str), content_type="application/json")
+
+    return app
+
+
+def _health_page(app: faust.App, role: str) -> None:
+    @app.page("/health/")
+    class Health(web.View):
+        async def get(self, request: web.Request) -> web.Response:
+            return self.json({"status": "ok", "role": role, "app": self.app.conf.id,
+                              "rebalancing": bool(self.app.rebalancing)})

@@ -1,0 +1,104 @@
+"""ClickHouse through clickhouse-connect: embedded chDB (``chdb:///path``) or a server URL.
+
+Owns the client, the numbered migrations in ``sql/`` (applied in order, recorded in
+``llm.schema_migrations``, safe to run twice) and batch inserts of outcome rows.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import clickhouse_connect
+from clickhouse_connect.driver.client import Client
+
+from core.config import REPO_ROOT
+from core.errors import ConfigError, SinkError
+from core.outcomes import COLUMNS
+
+SQL_DIR = REPO_ROOT / "sql"
+QUERY_DIR = SQL_DIR / "queries"
+_MIGRATION = re.compile(r"^(\d{3})_[\w-]+\.sql$")
+_SAFE_URL = re.compile(r"//[^/@]*@")
+
+
+def redact_url(url: str) -> str:
+    return _SAFE_URL.sub("//***@", url)
+
+
+def connect(url: str) -> Client:
+    """``chdb:///abs/path`` for the embedded engine, or ``http(s)://user:pass@host:port``."""
+    try:
+        if url.startswith("chdb://"):
+            Path(url.removeprefix("chdb://")).mkdir(parents=True, exist_ok=True)
+            return clickhouse_connect.get_client(dsn=url)
+        return clickhouse_connect.get_client(dsn=url)
+    except Exception as exc:
+        msg = f"cannot open ClickHouse at {redact_url(url)}: {type(exc).__name__}: {exc}"
+        raise ConfigError(msg) from None
+
+
+def migrations(sql_dir: Path = SQL_DIR) -> list[tuple[int, str, Path]]:
+    found = []
+    for path in sorted(sql_dir.glob("*.sql")):
+        m = _MIGRATION.match(path.name)
+        if m:
+            found.append((int(m.group(1)), path.stem, path))
+    return found
+
+
+def split_statements(sql: str) -> list[str]:
+    body = "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
+    return [s.strip() for s in body.split(";") if s.strip()]
+
+
+def migrate(client: Client, sql_dir: Path = SQL_DIR) -> list[str]:
+    """Apply the migrations not yet recorded; return the names applied now."""
+    client.command("CREATE DATABASE IF NOT EXISTS llm")
+    client.command(
+        "CREATE TABLE IF NOT EXISTS llm.schema_migrations (version UInt32, name String, "
+        "applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) ENGINE = ReplacingMergeTree ORDER BY version"
+    )
+    done = {row[0] for row in client.query("SELECT version FROM llm.schema_migrations FINAL").result_rows}
+    applied = []
+    for version, name, path in migrations(sql_dir):
+        if version in done:
+            continue
+        for statement in split_statements(path.read_text(encoding="utf-8")):
+            client.command(statement)
+        client.insert("llm.schema_migrations", [[version, name]], column_names=["version", "name"])
+        applied.append(name)
+    return applied
+
+
+class OutcomeWriter:
+    """Batch inserts of outcome rows; one instance per process that owns the data path."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self._lock = threading.Lock()
+        self.rows_written: dict[str, int] = dict.fromkeys(COLUMNS, 0)
+
+    def insert(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
+        cols = COLUMNS[table]
+        data = [[r[c] for r in rows] for c in cols]
+        try:
+            with self._lock:
+                self.client.insert(f"llm.{table}", data, column_names=list(cols), column_oriented=True)
+        except Exception as exc:
+            msg = f"insert into llm.{table} failed: {type(exc).__name__}: {exc}"
+            raise SinkError(msg) from exc
+        self.rows_written[table] += len(rows)
+
+    def query(self, sql: str, parameters: dict[str, Any] | None = None) -> tuple[list[str], list[list[Any]]]:
+        with self._lock:
+            result = self.client.query(sql, parameters=parameters or {})
+        return list(result.column_names), [list(r) for r in result.result_rows]
+
+
+def named_queries(query_dir: Path = QUERY_DIR) -> dict[str, str]:
+    """The read-only queries served over HTTP and used by reports, by file stem."""
+    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(query_dir.glob("*.sql"))}

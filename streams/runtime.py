@@ -1,0 +1,43 @@
+"""Build the dependencies of each role from Settings (catalog, classifier, providers, ClickHouse)."""
+
+from __future__ import annotations
+
+from core.catalog import load_catalog
+from core.clock import SystemClock
+from core.config import Settings
+from core.invocation import Invoker, RetryPolicy
+from core.ports import AllHealthy
+from core.routing import RoutingPolicy
+from core.topics import TopicNames
+from core.verification import CascadeLimits
+from agents import Outbox, PipelineDeps, SinkDeps
+from models.heuristic import HeuristicClassifier
+from providers.registry import build_providers
+from streams.clickhouse import OutcomeWriter, connect, migrate
+
+
+def pipeline_deps(settings: Settings, outbox: Outbox) -> PipelineDeps:
+    catalog = load_catalog(settings.catalog_path, settings.sim_url)
+    providers, _clients = build_providers(catalog)
+    clock = SystemClock()
+    return PipelineDeps(
+        names=TopicNames(settings.topic_prefix),
+        classifier=HeuristicClassifier(),
+        policy=RoutingPolicy(catalog),
+        health=AllHealthy(),
+        invoker=Invoker(catalog, providers, clock, RetryPolicy(settings.max_attempts_per_model)),
+        limits=CascadeLimits(settings.max_escalations, catalog.top_tier),
+        clock=clock,
+        outbox=outbox,
+        invoke_batch=settings.invoke_batch,
+    )
+
+
+def sink_writer(settings: Settings) -> OutcomeWriter:
+    client = connect(settings.effective_clickhouse_url)
+    migrate(client)
+    return OutcomeWriter(client)
+
+
+def sink_deps(settings: Settings, writer: OutcomeWriter) -> SinkDeps:
+    return SinkDeps(writer=writer, clock=SystemClock(), batch=settings.sink_batch, within_s=settings.sink_within_s)

@@ -1,0 +1,32 @@
+"""Create the pipeline's topics explicitly with their partition counts (Faust creates only its own)."""
+
+from __future__ import annotations
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
+
+from core.errors import ConfigError
+from core.topics import TopicNames
+
+
+async def ensure_topics(bootstrap: str, names: TopicNames, partitions: int, replication: int = 1) -> list[str]:
+    """Create missing topics; return the names created now."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30000)
+    try:
+        await admin.start()
+    except KafkaConnectionError as exc:
+        msg = f"cannot reach Kafka at {bootstrap}: {exc}"
+        raise ConfigError(msg) from None
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [n for n in names.all() if n not in existing]
+        if not wanted:
+            return []
+        try:
+            await admin.create_topics([NewTopic(n, num_partitions=partitions, replication_factor=replication)
+                                       for n in wanted])
+        except TopicAlreadyExistsError:
+            pass  # another process won the race; the topics exist, which is all we need
+        return wanted
+    finally:
+        await admin.close()
