@@ -18,7 +18,7 @@ class Behaviour:
     down: bool = False  # every call gets 503 (an outage)
     hang: bool = False  # never answer (the client's timeout must fire)
     retry_after: float | None = None  # sent with 429/503 when set
-    answer_tokens: int = 60  # length of a normal answer
+    answer_tokens: int = 60  # typical answer length; each prompt gets 0.5x to 2x of it
 
     def with_overrides(self, raw: dict[str, Any]) -> Behaviour:
         known = {f.name for f in fields(self)}
@@ -63,9 +63,12 @@ def decide(b: Behaviour, model: str, prompt: str, max_tokens: int, roll: float) 
         text = _answer(model, prompt, n)
         return Outcome("truncated", content=text, output_tokens=n, finish_reason="length",
                        delay_s=(b.latency_ms + n * b.ms_per_output_token) / 1000)
-    n = min(max_tokens, b.answer_tokens)
-    return Outcome("ok", content=_answer(model, prompt, n), output_tokens=n,
-                   delay_s=(b.latency_ms + n * b.ms_per_output_token) / 1000)
+    natural = max(1, int(b.answer_tokens * (0.5 + 1.5 * stable_unit("length", prompt))))
+    if natural > max_tokens:  # the answer does not fit: cut off, as a real model would be
+        return Outcome("truncated", content=_answer(model, prompt, max_tokens), output_tokens=max_tokens,
+                       finish_reason="length", delay_s=(b.latency_ms + max_tokens * b.ms_per_output_token) / 1000)
+    return Outcome("ok", content=_answer(model, prompt, natural), output_tokens=natural,
+                   delay_s=(b.latency_ms + natural * b.ms_per_output_token) / 1000)
 
 
 def _answer(model: str, prompt: str, tokens: int) -> str:
