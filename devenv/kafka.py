@@ -157,12 +157,12 @@ class LocalBroker:
 def start_broker(data_dir: Path, port: int | None = None, fresh: bool = True, timeout: float = 90.0,
                  heap_mb: int = 512) -> LocalBroker:
     """Format (when new) and start a broker under ``data_dir``; wait until it serves clients."""
-    java = _require("java", "install a Java 17+ runtime (apt-get install openjdk-17-jre-headless)")
-    libs = ensure_jars()
     if port is not None and port_in_use(port):
         msg = (f"port {port} on 127.0.0.1 is already taken; stop what holds it, pick another port, "
                f"or point KAFKA_BOOTSTRAP_SERVERS at that broker if it is one")
         raise BrokerError(msg)
+    java = _require("java", "install a Java 17+ runtime (apt-get install openjdk-17-jre-headless)")
+    libs = ensure_jars()
     port = port or free_port()
     controller_port = free_port()
     if fresh:

@@ -31,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
         uvloop.install()
     except ImportError:
         pass
-    web.run_app(create_app(state), host=args.host, port=args.port, access_log=None, print=None)
+    web.run_app(create_app(state), host=args.host, port=args.port, access_log=None, print=None,
+                shutdown_timeout=1.0)
     return 0
 
 

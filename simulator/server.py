@@ -45,6 +45,9 @@ class SimState:
             self.received[model].append(marker)
 
 
+STATE: web.AppKey[SimState] = web.AppKey("state", SimState)
+
+
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     return web.Response(body=orjson.dumps(body), status=status, content_type="application/json", headers=headers)
 
@@ -76,7 +79,7 @@ def _error_headers(state: SimState, model: str) -> dict[str, str]:
 
 
 async def openai_chat(request: web.Request) -> web.Response:
-    state: SimState = request.app["state"]
+    state: SimState = request.app[STATE]
     try:
         body = orjson.loads(await request.read())
         model, messages = body["model"], body["messages"]
@@ -98,7 +101,7 @@ async def openai_chat(request: web.Request) -> web.Response:
 
 
 async def anthropic_messages(request: web.Request) -> web.Response:
-    state: SimState = request.app["state"]
+    state: SimState = request.app[STATE]
     try:
         body = orjson.loads(await request.read())
         model, messages, max_tokens = body["model"], body["messages"], int(body["max_tokens"])
@@ -126,13 +129,13 @@ async def sim_health(request: web.Request) -> web.Response:
 
 
 async def sim_stats(request: web.Request) -> web.Response:
-    state: SimState = request.app["state"]
+    state: SimState = request.app[STATE]
     return _json({"calls": dict(state.calls), "outcomes": {m: dict(c) for m, c in state.outcomes.items()},
                   "received": state.received})
 
 
 async def sim_config(request: web.Request) -> web.Response:
-    state: SimState = request.app["state"]
+    state: SimState = request.app[STATE]
     try:
         state.configure(orjson.loads(await request.read()))
     except (orjson.JSONDecodeError, ValueError, TypeError) as exc:
@@ -141,7 +144,7 @@ async def sim_config(request: web.Request) -> web.Response:
 
 
 async def sim_reset(request: web.Request) -> web.Response:
-    state: SimState = request.app["state"]
+    state: SimState = request.app[STATE]
     state.calls.clear()
     state.outcomes.clear()
     state.received.clear()
@@ -150,7 +153,7 @@ async def sim_reset(request: web.Request) -> web.Response:
 
 def create_app(state: SimState) -> web.Application:
     app = web.Application(client_max_size=16 * 1024 * 1024)
-    app["state"] = state
+    app[STATE] = state
     app.router.add_get("/_sim/health", sim_health)
     app.router.add_get("/_sim/stats", sim_stats)
     app.router.add_post("/_sim/config", sim_config)

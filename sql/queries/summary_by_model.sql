@@ -3,7 +3,7 @@ SELECT
     if(model = '', '(none)', model)                                   AS model,
     count()                                                           AS requests,
     countIf(status = 'ok')                                            AS ok,
-    round(sum(cost_usd), 6)                                           AS cost_usd,
+    round(toFloat64(sum(cost_usd)), 6)                                         AS cost_usd,
     round(quantile(0.5)(latency_ms))                                  AS p50_ms,
     round(quantile(0.95)(latency_ms))                                 AS p95_ms,
     round(100 * avg(escalations > 0), 1)                              AS escalated_pct

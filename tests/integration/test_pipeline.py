@@ -1,0 +1,97 @@
+"""The whole pipeline over the real broker, with the sink writing to embedded ClickHouse."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import orjson
+from aiokafka import AIOKafkaConsumer
+
+from streams.client import collect, publish, run
+from streams.stack import Stack
+from tests.integration.conftest import wait_until
+
+
+def _request(rid: str, content: str = "Say hello.", **kw: object) -> tuple[bytes, bytes]:
+    body = {"request_id": rid, "tenant": "it", "messages": [{"role": "user", "content": content}], **kw}
+    return rid.encode(), orjson.dumps(body)
+
+
+def _send_and_collect(stack: Stack, messages: list[tuple[bytes, bytes]], expected: set[str]):
+    run(publish(stack.settings.kafka_bootstrap, stack.names.requests, messages))
+    return run(collect(stack.settings.kafka_bootstrap, stack.names.responses, expected, 90))
+
+
+def _counts(stack: Stack, prefix: str) -> dict[str, tuple[int, int]]:
+    return {r["table"]: (int(r["rows"]), int(r["ids"])) for r in stack.query("request_counts", prefix=prefix)}
+
+
+def test_n_requests_give_n_responses_and_n_rows(stack: Stack) -> None:
+    prefix = f"n-{uuid.uuid4().hex[:6]}-"
+    n = 300
+    ids = {f"{prefix}{i}" for i in range(n)}
+    got = _send_and_collect(stack, [_request(rid, f"Question {rid}: what is {i}+1?") for i, rid in enumerate(ids)],
+                            ids)
+    assert got.missing_from(ids) == []
+    assert got.duplicates == 0
+    assert all(r["status"] == "ok" for r in got.responses.values())
+    wait_until(lambda: _counts(stack, prefix)["requests"] == (n, n), what="one requests row per request")
+    counts = _counts(stack, prefix)
+    assert counts["decisions"] == (n, n)
+    assert counts["attempts"][1] == n
+
+
+def test_invalid_request_gets_an_error_response_and_a_dlq_copy(stack: Stack) -> None:
+    rid = f"bad-{uuid.uuid4().hex[:6]}"
+    bad = orjson.dumps({"request_id": rid, "tenant": "it", "messages": [{"role": "user"}], "max_output_tokens": -1})
+    got = _send_and_collect(stack, [(rid.encode(), bad)], {rid})
+    response = got.responses[rid]
+    assert response["status"] == "error"
+    assert response["error"]["code"] == "invalid_request"
+    assert "messages[0].content" in response["error"]["message"]
+    assert "max_output_tokens" in response["error"]["message"]
+    assert rid in asyncio.run(_dlq_ids(stack))
+    wait_until(lambda: _counts(stack, rid)["requests"] == (1, 1), what="the invalid request's row")
+
+
+async def _dlq_ids(stack: Stack) -> set[str]:
+    consumer = AIOKafkaConsumer(stack.names.requests_dlq, bootstrap_servers=stack.settings.kafka_bootstrap,
+                                group_id=None, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        batches = await consumer.getmany(timeout_ms=5000)
+        return {r.key.decode() for recs in batches.values() for r in recs}
+    finally:
+        await consumer.stop()
+
+
+def test_empty_answer_escalates_one_tier_end_to_end(stack: Stack) -> None:
+    tier1 = ["llama-3.1-8b-instant", "Qwen/Qwen2.5-7B-Instruct", "gpt-4o-mini"]
+    stack.configure_sim({"models": {m: {"latency_ms": 0, "empty_rate": 1.0} for m in tier1}})
+    try:
+        rid = f"esc-{uuid.uuid4().hex[:6]}"
+        got = _send_and_collect(stack, [_request(rid, "hi")], {rid})  # "hi": a tier-1 chat request
+        response = got.responses[rid]
+        assert response["status"] == "ok"
+        assert response["escalations"] == 1 and response["escalation_reasons"] == ["empty"]
+        assert response["tier"] == 2
+        wait_until(lambda: _counts(stack, rid)["escalations"] == (1, 1), what="the escalation row")
+    finally:
+        stack.configure_sim({"models": {m: {"latency_ms": 0, "empty_rate": 0.0} for m in tier1}})
+
+
+def test_all_providers_down_gives_one_error_response_each(stack: Stack) -> None:
+    models = ["llama-3.1-8b-instant", "Qwen/Qwen2.5-7B-Instruct", "gpt-4o-mini", "gpt-4.1-mini",
+              "claude-3-5-haiku-latest", "gpt-4o", "claude-sonnet-4-20250514"]
+    stack.configure_sim({"models": {m: {"latency_ms": 0, "down": True} for m in models}})
+    try:
+        prefix = f"down-{uuid.uuid4().hex[:6]}-"
+        ids = {f"{prefix}{i}" for i in range(20)}
+        got = _send_and_collect(stack, [_request(rid) for rid in ids], ids)
+        assert got.missing_from(ids) == [] and got.duplicates == 0
+        codes = {r["error"]["code"] for r in got.responses.values()}
+        assert codes == {"provider_unavailable"}
+        assert all(r["attempts"] >= 2 for r in got.responses.values())
+    finally:
+        stack.configure_sim({"models": {m: {"latency_ms": 0, "down": False} for m in models}})

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.catalog import Catalog, load_catalog, parse_catalog
+from core.errors import ConfigError
+
+
+def test_default_catalog_has_three_tiers_and_prices(catalog: Catalog) -> None:
+    assert catalog.tiers == (1, 2, 3)
+    assert all(m.input_per_mtok > 0 and m.output_per_mtok > 0 for m in catalog.models.values())
+    assert catalog.providers["openai"].base_url == "http://sim.test/openai/v1"
+
+
+def test_cost_uses_prices_per_million(catalog: Catalog) -> None:
+    gpt4o = catalog.model("gpt-4o")
+    assert gpt4o.cost_usd(1_000_000, 1_000_000) == pytest.approx(12.5)
+
+
+def test_errors_name_file_key_and_problem() -> None:
+    data = {
+        "providers": {"p": {"wire": "grpc", "base_url": "http://x"}},
+        "models": {"m": {"provider": "nope", "tier": 12, "input_per_mtok": -1, "output_per_mtok": 1,
+                         "fallbacks": ["ghost"]}},
+    }
+    with pytest.raises(ConfigError) as info:
+        parse_catalog(data, "cat.toml")
+    text = str(info.value)
+    assert "cat.toml: providers.p.wire: expected one of ['anthropic', 'openai'], got 'grpc'" in text
+    assert "cat.toml: models.m.provider: unknown provider 'nope'" in text
+    assert "cat.toml: models.m.tier: expected an integer from 1 to 9, got 12" in text
+    assert "cat.toml: models.m.input_per_mtok: expected a non-negative number, got -1" in text
+    assert "cat.toml: models.m.context_window: required number" in text
+    assert "cat.toml: models.m.fallbacks: unknown model 'ghost'" in text
+
+
+def test_missing_and_malformed_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="catalog file not found"):
+        load_catalog(tmp_path / "none.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[providers\n")
+    with pytest.raises(ConfigError, match=r"bad.toml: not valid TOML"):
+        load_catalog(bad)

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.config import Settings, provider_key
+from core.errors import ConfigError
+
+
+def test_from_env_reads_overrides() -> None:
+    s = Settings.from_env({"KAFKA_BOOTSTRAP_SERVERS": "k:9092", "ROUTER_TOPIC_PREFIX": "t.", "ROUTER_PARTITIONS": "3"})
+    assert (s.kafka_bootstrap, s.topic_prefix, s.partitions) == ("k:9092", "t.", 3)
+    assert s.effective_clickhouse_url.startswith("chdb:///")
+
+
+def test_bad_integer_names_the_variable() -> None:
+    with pytest.raises(ConfigError, match="ROUTER_PARTITIONS: expected an integer, got 'six'"):
+        Settings.from_env({"ROUTER_PARTITIONS": "six"})
+
+
+def test_provider_key_from_env_or_file(tmp_path: Path) -> None:
+    secret = tmp_path / "key"
+    secret.write_text("sk-file\n")
+    assert provider_key("K", {"K": "sk-env"}) == "sk-env"
+    assert provider_key("K", {"K_FILE": str(secret)}) == "sk-file"
+    assert provider_key("", {}) == ""
+
+
+def test_unreadable_secret_file_does_not_leak_contents(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        provider_key("K", {"K_FILE": str(tmp_path / "missing")})
+    assert "K_FILE: cannot read secret file" in str(info.value)

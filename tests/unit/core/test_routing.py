@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import pytest
+
+from core.catalog import Catalog
+from core.errors import RoutingError
+from core.events import DataPolicy
+from core.ports import AllHealthy
+from core.routing import RoutingPolicy, fallback_chain
+from tests.fakes import DownModels, job
+
+
+@pytest.fixture()
+def policy(catalog: Catalog) -> RoutingPolicy:
+    return RoutingPolicy(catalog)
+
+
+@pytest.mark.parametrize(
+    ("tier", "overrides", "down", "expected_model"),
+    [
+        (1, {}, (), "llama-3-1-8b"),  # cheapest tier-1 model
+        (2, {}, (), "gpt-4-1-mini"),
+        (3, {}, (), "gpt-4o"),
+        (1, {"quality_floor": 3}, (), "gpt-4o"),  # the request's floor wins over the classifier
+        (1, {"preferred_tier": 2}, (), "gpt-4-1-mini"),
+        (1, {}, ("llama-3-1-8b",), "qwen-2-5-7b-selfhosted"),  # breaker open: next cheapest
+        (1, {"data_policy": DataPolicy(pii=True)}, (), "qwen-2-5-7b-selfhosted"),  # standard privacy skipped
+        (1, {"data_policy": DataPolicy(region="eu")}, (), "qwen-2-5-7b-selfhosted"),
+        (1, {"data_policy": DataPolicy(allowed_providers=["openai"])}, (), "gpt-4o-mini"),
+        (3, {"data_policy": DataPolicy(allowed_providers=["anthropic"])}, (), "claude-sonnet-4"),
+        (2, {"data_policy": DataPolicy(pii=True)}, (), "gpt-4-1-mini"),
+    ],
+)
+def test_routing_table(policy: RoutingPolicy, tier: int, overrides: dict, down: tuple, expected_model: str) -> None:
+    d = policy.decide(job(tier, **overrides), DownModels(*down))
+    assert d.model == expected_model
+    assert sum(1 for c in d.candidates if c.skipped is None) == 1
+    assert len(d.candidates) == len(policy.catalog.models)
+
+
+def test_skip_reasons_are_recorded(policy: RoutingPolicy) -> None:
+    d = policy.decide(job(1, data_policy=DataPolicy(pii=True)), DownModels("qwen-2-5-7b-selfhosted"))
+    reasons = {c.model: c.skipped for c in d.candidates}
+    assert reasons["llama-3-1-8b"] == "pii_privacy"
+    assert reasons["qwen-2-5-7b-selfhosted"] == "breaker_open"
+    assert d.model == "gpt-4o-mini"
+    assert reasons["gpt-4o"] == "higher_tier"
+
+
+def test_low_confidence_defaults_up_a_tier(policy: RoutingPolicy) -> None:
+    j = job(1)
+    assert j.classification is not None
+    j.classification.low_confidence = True
+    assert policy.decide(j, AllHealthy()).tier == 2
+
+
+def test_unclassified_goes_to_the_top_tier(policy: RoutingPolicy) -> None:
+    j = job(1)
+    j.classification = None
+    assert policy.decide(j, AllHealthy()).tier == 3
+
+
+def test_escalation_target_raises_the_tier(policy: RoutingPolicy) -> None:
+    j = job(1)
+    j.target_tier = 2
+    assert policy.decide(j, AllHealthy()).tier == 2
+
+
+def test_context_window_skips_small_models(policy: RoutingPolicy) -> None:
+    long_text = "word " * 160_000  # ~200k tokens: beyond every model but the 1M-context one
+    d = policy.decide(job(1, messages=[{"role": "user", "content": long_text}]), AllHealthy())
+    assert d.model == "gpt-4-1-mini"
+    assert {c.skipped for c in d.candidates if c.model != d.model} >= {"context_window"}
+
+
+def test_max_cost_skips_expensive_models(policy: RoutingPolicy) -> None:
+    with pytest.raises(RoutingError) as info:
+        policy.decide(job(3, max_cost_usd=0.000001), AllHealthy())
+    assert info.value.code == "over_budget"
+
+
+def test_nobody_allowed_gives_a_stable_code(policy: RoutingPolicy) -> None:
+    with pytest.raises(RoutingError) as info:
+        policy.decide(job(1, data_policy=DataPolicy(allowed_providers=["nobody"])), AllHealthy())
+    assert info.value.code == "no_allowed_model"
+
+
+def test_all_down_gives_a_stable_code(policy: RoutingPolicy) -> None:
+    with pytest.raises(RoutingError) as info:
+        policy.decide(job(1), DownModels(*policy.catalog.models))
+    assert info.value.code == "all_providers_down"
+
+
+def test_fallback_chain_respects_policy(policy: RoutingPolicy) -> None:
+    d = policy.decide(job(1), AllHealthy())
+    assert fallback_chain(d, policy.catalog) == ["llama-3-1-8b", "gpt-4o-mini"]
+    d = policy.decide(job(1, data_policy=DataPolicy(allowed_providers=["groq"])), AllHealthy())
+    assert fallback_chain(d, policy.catalog) == ["llama-3-1-8b"]  # gpt-4o-mini is not allowed

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import orjson
+
+from core.catalog import Catalog
+from core.events import Job
+from core.invocation import Invoker
+from core.ports import AllHealthy
+from core.routing import RoutingPolicy
+from core.stages import Incoming, Out, accept_requests, invoke, route, verify_answer
+from core.topics import TopicNames
+from core.verification import CascadeLimits
+from tests.fakes import FakeClock, ScriptedProvider, StubClassifier, ok
+
+NAMES = TopicNames("t.")
+NOW = 1_800_000_000_000
+
+
+def _in(value: bytes, offset: int = 0) -> Incoming:
+    return Incoming(value, NOW - 5, "t.llm.requests.v1", 0, offset)
+
+
+def _by_topic(outs: list[Out]) -> dict[str, list[dict]]:
+    grouped: dict[str, list[dict]] = {}
+    for o in outs:
+        grouped.setdefault(o.topic, []).append(orjson.loads(o.value) if o.topic != NAMES.classified else {})
+    return grouped
+
+
+def _valid(rid: str, **kw: object) -> bytes:
+    return orjson.dumps({"request_id": rid, "tenant": "acme", "messages": [{"role": "user", "content": "hi"}], **kw})
+
+
+def test_valid_requests_are_classified_and_forwarded() -> None:
+    outs = accept_requests([_in(_valid("a")), _in(_valid("b"))], StubClassifier(), NAMES, NOW)
+    assert [o.topic for o in outs] == [NAMES.classified] * 2
+    job = Job.decode(outs[0].value)
+    assert job.classification is not None and job.received_at_ms == NOW - 5
+    assert outs[0].key == b"a"
+
+
+def test_invalid_request_gets_error_response_dlq_copy_and_row() -> None:
+    bad = orjson.dumps({"request_id": "x1", "tenant": "acme", "messages": "hi", "reply_topic": "my.replies"})
+    outs = accept_requests([_in(bad, offset=7), _in(_valid("ok1"))], StubClassifier(), NAMES, NOW)
+    topics = [o.topic for o in outs]
+    assert topics == ["my.replies", NAMES.requests_dlq, NAMES.outcomes, NAMES.classified]
+    response = orjson.loads(outs[0].value)
+    assert response["status"] == "error" and response["request_id"] == "x1"
+    assert response["error"]["code"] == "invalid_request"
+    assert "messages: expected array, got str" in response["error"]["message"]
+    dlq = orjson.loads(outs[1].value)
+    assert dlq["source"]["offset"] == 7 and '"messages":"hi"' in dlq["payload"]
+    row = orjson.loads(outs[2].value)
+    assert row["t"] == "requests" and row["r"]["error_code"] == "invalid_request"
+
+
+def test_unreadable_request_is_answered_under_a_synthetic_id() -> None:
+    outs = accept_requests([_in(b"\xff\xfe garbage", offset=3)], StubClassifier(), NAMES, NOW)
+    response = orjson.loads(outs[0].value)
+    assert response["request_id"] == "invalid:t.llm.requests.v1:0:3"
+    assert outs[0].topic == NAMES.responses
+
+
+async def test_full_path_escalates_an_empty_answer(catalog: Catalog) -> None:
+    clock = FakeClock(NOW)
+    provider = ScriptedProvider({"llama-3-1-8b": [ok(content="")]}, clock)
+    invoker = Invoker(catalog, {p: provider for p in catalog.providers}, clock)
+    policy = RoutingPolicy(catalog)
+    limits = CascadeLimits(2, catalog.top_tier)
+    outs = accept_requests([_in(_valid("e1"))], StubClassifier(tier=1), NAMES, NOW)
+    job = Job.decode(outs[0].value)
+
+    outs = route(job, policy, AllHealthy(), NAMES, NOW)
+    assert [o.topic for o in outs] == [NAMES.routed, NAMES.outcomes]
+    outs = await invoke(Job.decode(outs[0].value), invoker, NAMES)
+    outs = verify_answer(Job.decode(outs[0].value), limits, NAMES, NOW)
+    assert outs[0].topic == NAMES.escalations
+    assert orjson.loads(outs[1].value)["r"]["reason"] == "empty"
+
+    outs = route(Job.decode(outs[0].value), policy, AllHealthy(), NAMES, NOW)
+    assert Job.decode(outs[0].value).decision.tier == 2
+    outs = await invoke(Job.decode(outs[0].value), invoker, NAMES)
+    outs = verify_answer(Job.decode(outs[0].value), limits, NAMES, NOW + 50)
+    response = orjson.loads(outs[0].value)
+    assert outs[0].topic == NAMES.responses
+    assert (response["status"], response["tier"], response["escalations"], response["attempts"]) == ("ok", 2, 1, 2)
+    assert response["latency_ms"] == 55
+    row = orjson.loads(outs[1].value)["r"]
+    assert (row["status"], row["final_tier"], row["escalations"]) == ("ok", 2, 1)
+
+
+def test_routing_failure_is_a_final_error_response(catalog: Catalog) -> None:
+    outs = accept_requests([_in(_valid("n1", data_policy={"allowed_providers": []}))], StubClassifier(), NAMES, NOW)
+    outs = route(Job.decode(outs[0].value), RoutingPolicy(catalog), AllHealthy(), NAMES, NOW)
+    response = orjson.loads(outs[0].value)
+    assert response["error"]["code"] == "no_allowed_model"
+    assert orjson.loads(outs[1].value)["r"]["error_code"] == "no_allowed_model"

@@ -1,0 +1,71 @@
+"""Anthropic Messages: system prompt placement, headers, stop reasons and usage."""
+
+from __future__ import annotations
+
+import httpx
+import orjson
+import pytest
+
+from core.catalog import Catalog
+from core.errors import ProviderProtocolError, ProviderUnavailableError
+from core.ports import CompletionRequest
+from providers.anthropic import AnthropicProvider
+from providers.registry import build_providers
+
+REQ = CompletionRequest([{"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"},
+                         {"role": "assistant", "content": "hello"}, {"role": "user", "content": "2+2?"}], 100)
+
+
+def _reply(stop: str = "end_turn") -> dict:
+    return {"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-20250514",
+            "content": [{"type": "text", "text": "4"}], "stop_reason": stop, "stop_sequence": None,
+            "usage": {"input_tokens": 20, "output_tokens": 2}}
+
+
+def _provider(catalog: Catalog, handler) -> AnthropicProvider:
+    providers, _ = build_providers(catalog, {"ANTHROPIC_API_KEY": "sk-ant-test"}, httpx.MockTransport(handler))
+    p = providers["anthropic"]
+    assert isinstance(p, AnthropicProvider)
+    return p
+
+
+async def test_exact_request_and_parsed_reply(catalog: Catalog) -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=_reply())
+
+    reply = await _provider(catalog, handler).complete(catalog.model("claude-sonnet-4"), REQ, 5.0)
+    req = seen[0]
+    assert str(req.url) == "http://sim.test/anthropic/v1/messages"
+    assert req.headers["x-api-key"] == "sk-ant-test"
+    assert req.headers["anthropic-version"] == "2023-06-01"
+    assert "authorization" not in req.headers
+    assert orjson.loads(req.content) == {
+        "model": "claude-sonnet-4-20250514",
+        "max_tokens": 100,
+        "system": "be brief",
+        "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"},
+                     {"role": "user", "content": "2+2?"}],
+    }
+    assert (reply.content, reply.finish_reason, reply.input_tokens, reply.output_tokens) == ("4", "stop", 20, 2)
+
+
+async def test_max_tokens_stop_reason_means_truncated(catalog: Catalog) -> None:
+    reply = await _provider(catalog, lambda r: httpx.Response(200, json=_reply("max_tokens"))).complete(
+        catalog.model("claude-sonnet-4"), REQ, 5.0)
+    assert reply.finish_reason == "length"
+
+
+async def test_overloaded_529_is_retryable(catalog: Catalog) -> None:
+    body = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+    with pytest.raises(ProviderUnavailableError, match="Overloaded"):
+        await _provider(catalog, lambda r: httpx.Response(529, json=body)).complete(
+            catalog.model("claude-sonnet-4"), REQ, 5.0)
+
+
+async def test_reply_without_content_is_a_protocol_error(catalog: Catalog) -> None:
+    with pytest.raises(ProviderProtocolError):
+        await _provider(catalog, lambda r: httpx.Response(200, json={"type": "message"})).complete(
+            catalog.model("claude-sonnet-4"), REQ, 5.0)
