@@ -61,6 +61,7 @@ def base_app(app_id: str, settings: Settings, web_port: int) -> faust.App:
         stream_processing_timeout=300.0,
         producer_acks=-1,
         producer_linger_ms=2,
+        producer_max_batch_size=1024 * 1024,
         consumer_auto_offset_reset="earliest",
         web_enabled=web_port > 0,
         web_port=max(web_port, 1),

@@ -12,13 +12,22 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 
-async def publish(bootstrap: str, topic: str, messages: Iterable[tuple[bytes, bytes]]) -> dict[bytes, int]:
-    """Send (key, value) pairs; return each key's broker timestamp in epoch ms."""
+async def publish(bootstrap: str, topic: str, messages: Iterable[tuple[bytes, bytes]],
+                  rate: float | None = None) -> dict[bytes, int]:
+    """Send (key, value) pairs, as fast as possible or at ``rate`` per second; return each key's
+    record timestamp (epoch ms, set when it was sent)."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, acks="all",
                                 max_batch_size=256 * 1024)
     await producer.start()
     try:
-        futures = [(k, await producer.send(topic, v, key=k)) for k, v in messages]
+        futures = []
+        t0 = time.monotonic()
+        for i, (k, v) in enumerate(messages):
+            if rate:
+                delay = t0 + i / rate - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            futures.append((k, await producer.send(topic, v, key=k)))
         sent = {}
         for key, fut in futures:
             meta = await fut

@@ -15,6 +15,9 @@ from streams.report import render
 from streams.stack import Stack, run_settings
 
 
+RATE = 200.0  # requests per second: steady upstream traffic, well below the pipeline's capacity
+
+
 def _say(msg: str) -> None:
     print(f"[demo] {msg}", flush=True)
 
@@ -41,10 +44,10 @@ def run_demo(settings: Settings, n: int) -> int:
     t_start = time.monotonic()
     with Stack(s, run_dir, sim_config=profile).start(_say) as stack:
         n_invalid = sum(1 for i in items if not i.valid)
-        _say(f"publishing {n} requests ({n - n_invalid} valid, {n_invalid} malformed on purpose)")
+        _say(f"publishing {n} requests at {RATE} req/s ({n - n_invalid} valid, {n_invalid} malformed on purpose)")
         t0 = time.monotonic()
         run(publish(stack.settings.kafka_bootstrap, stack.names.requests,
-                    [(i.request_id.encode(), i.payload) for i in items]))
+                    [(i.request_id.encode(), i.payload) for i in items], rate=RATE))
         # malformed requests whose id cannot be read are answered under a synthetic id
         expected = {i.request_id for i in items if i.valid or b'"request_id"' in i.payload}
         synthetic = n - len(expected)

@@ -1,0 +1,90 @@
+"""``make bench``: pipeline overhead and sustained throughput, simulator answering at once.
+
+Overhead of a request = broker timestamp of its response - timestamp of its request (both
+stamped when produced, on this machine's clock). Two phases:
+  burst  - every request published at once: sustained requests per second end to end;
+  paced  - a steady rate below saturation: p50/p99 overhead without queueing in front.
+CPU seconds per process are read from /proc, so it is visible what the simulator and the
+broker took from the 2 cores.
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import time
+from typing import Any
+
+import orjson
+
+from core.config import Settings
+from streams.client import collect, publish, run
+from streams.stack import Proc, Stack, run_settings
+
+
+def _requests(prefix: str, n: int) -> list[tuple[bytes, bytes]]:
+    out = []
+    for i in range(n):
+        rid = f"{prefix}{i:07d}"
+        body = {"request_id": rid, "tenant": "bench", "messages": [{"role": "user", "content": f"Say hi #{i}"}]}
+        out.append((rid.encode(), orjson.dumps(body)))
+    return out
+
+
+def _pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def _phase(stack: Stack, prefix: str, n: int, rate: float | None) -> dict[str, Any]:
+    msgs = _requests(prefix, n)
+    ids = {k.decode() for k, _ in msgs}
+    sent = run(publish(stack.settings.kafka_bootstrap, stack.names.requests, msgs, rate=rate))
+    got = run(collect(stack.settings.kafka_bootstrap, stack.names.responses, ids, 300, settle_s=0.5))
+    overheads = [got.timestamps_ms[rid] - sent[rid.encode()] for rid in got.responses]
+    first, last = min(sent.values()), max(got.timestamps_ms.values())
+    return {
+        "requests": n, "answered": len(got.responses), "duplicates": got.duplicates,
+        "rps": round(len(got.responses) / max(0.001, (last - first) / 1000), 1),
+        "p50_ms": _pct(overheads, 0.50), "p99_ms": _pct(overheads, 0.99),
+        "mean_ms": round(statistics.fmean(overheads), 1),
+    }
+
+
+def _cpu(procs: dict[str, Proc]) -> dict[str, float]:
+    return {name: p.cpu_seconds() for name, p in procs.items()}
+
+
+def run_bench(settings: Settings, n: int, workers: int) -> int:
+    run_dir = settings.data_dir / "bench"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    s = run_settings(settings, "bench", run_dir)
+    print(f"[bench] {n} requests, {workers} pipeline worker(s), simulator answering at once", flush=True)
+    with Stack(s, run_dir, sim_config={"default": {"latency_ms": 0}}, pipeline_workers=workers).start(
+            lambda m: print(f"[bench] {m}", flush=True)) as stack:
+        procs = {"sink": stack.sink, "simulator": stack.sim, **{p.name: p for p in stack.pipelines}}
+        procs = {k: v for k, v in procs.items() if v is not None}
+        if stack.broker is not None:
+            procs["kafka"] = Proc("kafka", stack.broker.process, stack.broker.log_path)
+        _phase(stack, "warm-", 500, None)
+        cpu0, t0 = _cpu(procs), time.monotonic()
+        burst = _phase(stack, "burst-", n, None)
+        cpu1, t1 = _cpu(procs), time.monotonic()
+        paced_rate = max(50.0, round(burst["rps"] * 0.5, -1))
+        paced = _phase(stack, "paced-", min(n, int(paced_rate * 10)), paced_rate)
+        wall = t1 - t0
+        print()
+        print(f"burst : {burst['answered']}/{burst['requests']} answered, {burst['duplicates']} duplicates, "
+              f"sustained {burst['rps']} req/s, overhead p50 {burst['p50_ms']} ms, p99 {burst['p99_ms']} ms "
+              f"(includes queueing)")
+        print(f"paced : {paced['answered']}/{paced['requests']} answered at {paced_rate:g} req/s, "
+              f"overhead p50 {paced['p50_ms']} ms, p99 {paced['p99_ms']} ms, mean {paced['mean_ms']} ms")
+        print(f"CPU during the burst ({wall:.1f}s wall, 2 cores = {2 * wall:.1f} core-seconds):")
+        for name in procs:
+            used = cpu1[name] - cpu0[name]
+            print(f"  {name:<12} {used:6.1f} s  ({100 * used / wall:5.1f}% of one core), "
+                  f"peak RSS {procs[name].rss_mb():.0f} MiB")
+        result = {"burst": burst, "paced": paced | {"rate": paced_rate}, "workers": workers,
+                  "cpu_s": {k: round(cpu1[k] - cpu0[k], 2) for k in procs}, "wall_s": round(wall, 2)}
+        (run_dir / "result.json").write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
+    return 0
