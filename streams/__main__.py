@@ -23,6 +23,9 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.kafka_bootstrap:
         print("error: KAFKA_BOOTSTRAP_SERVERS is not set (make demo starts a local broker for you)", file=sys.stderr)
         return 2
+    import uvloop
+
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())  # the worker's loop: measured faster
     asyncio.run(ensure_topics(settings.kafka_bootstrap, TopicNames(settings.topic_prefix), settings.partitions))
     if args.role == "sink":
         writer = sink_writer(settings)
