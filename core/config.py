@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from core.errors import ConfigError
@@ -20,6 +20,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 class Settings:
     kafka_bootstrap: str = ""  # empty: the local broker started by devenv
     clickhouse_url: str = ""  # empty: embedded chDB under data_dir
+    clickhouse_password: str = field(default="", repr=False)  # secret: never printed
     data_dir: Path = REPO_ROOT / "var"
     catalog_path: Path = REPO_ROOT / "config" / "catalog.toml"
     sim_url: str = "http://127.0.0.1:8700"
@@ -66,6 +67,7 @@ class Settings:
         return cls(
             kafka_bootstrap=get("KAFKA_BOOTSTRAP_SERVERS", ""),
             clickhouse_url=get("CLICKHOUSE_URL", ""),
+            clickhouse_password=provider_key("CLICKHOUSE_PASSWORD", env),
             data_dir=Path(get("ROUTER_DATA_DIR", str(base.data_dir))),
             catalog_path=Path(get("ROUTER_CATALOG", str(base.catalog_path))),
             sim_url=get("ROUTER_SIM_URL", base.sim_url),

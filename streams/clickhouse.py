@@ -29,12 +29,15 @@ def redact_url(url: str) -> str:
     return _SAFE_URL.sub("//***@", url)
 
 
-def connect(url: str) -> Client:
-    """``chdb:///abs/path`` for the embedded engine, or ``http(s)://user:pass@host:port``."""
+def connect(url: str, password: str = "") -> Client:
+    """``chdb:///abs/path`` for the embedded engine, or ``http(s)://user@host:port`` for a server
+    (the password from CLICKHOUSE_PASSWORD or CLICKHOUSE_PASSWORD_FILE, or in the URL)."""
     try:
         if url.startswith("chdb://"):
             Path(url.removeprefix("chdb://")).mkdir(parents=True, exist_ok=True)
             return clickhouse_connect.get_client(dsn=url)
+        if password:
+            return clickhouse_connect.get_client(dsn=url, password=password)
         return clickhouse_connect.get_client(dsn=url)
     except Exception as exc:
         msg = f"cannot open ClickHouse at {redact_url(url)}: {type(exc).__name__}: {exc}"

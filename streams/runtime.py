@@ -34,7 +34,7 @@ def pipeline_deps(settings: Settings, outbox: Outbox) -> PipelineDeps:
 
 
 def sink_writer(settings: Settings) -> OutcomeWriter:
-    client = connect(settings.effective_clickhouse_url)
+    client = connect(settings.effective_clickhouse_url, settings.clickhouse_password)
     migrate(client)
     return OutcomeWriter(client)
 

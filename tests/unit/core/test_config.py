@@ -31,3 +31,11 @@ def test_unreadable_secret_file_does_not_leak_contents(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         provider_key("K", {"K_FILE": str(tmp_path / "missing")})
     assert "K_FILE: cannot read secret file" in str(info.value)
+
+
+def test_clickhouse_password_from_file_is_not_in_repr(tmp_path: Path) -> None:
+    secret = tmp_path / "pw"
+    secret.write_text("hunter2\n")
+    s = Settings.from_env({"CLICKHOUSE_PASSWORD_FILE": str(secret)})
+    assert s.clickhouse_password == "hunter2"
+    assert "hunter2" not in repr(s)
