@@ -183,14 +183,22 @@ def start_broker(data_dir: Path, port: int | None = None, fresh: bool = True, ti
     return broker
 
 
+def new_cluster_id() -> str:
+    """16 random bytes, URL-safe base64 without padding: what Kafka's Uuid expects."""
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+
+
+def format_args(cluster_id: str, props: Path) -> list[str]:
+    # "--cluster-id=ID", not "-t ID": an id may start with "-" and would be read as an option
+    return ["format", f"--cluster-id={cluster_id}", f"--config={props}", "--ignore-formatted"]
+
+
 def _format(java: str, libs: Path, data_dir: Path, props: Path) -> None:
     meta = data_dir / "logs" / "meta.properties"
     if meta.exists():
         return  # already formatted (reused data directory)
-    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
     proc = subprocess.run(
-        [java, "-cp", f"{libs}/*", "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props),
-         "--ignore-formatted"],
+        [java, "-cp", f"{libs}/*", "kafka.tools.StorageTool", *format_args(new_cluster_id(), props)],
         capture_output=True, text=True, check=False,
     )
     if proc.returncode != 0:

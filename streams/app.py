@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import faust
+import httpx
 import orjson
 from faust import web
 
@@ -76,10 +77,18 @@ def raw_topic(app: faust.App, *names: str) -> Any:
 
 
 def create_pipeline_app(
-    settings: Settings, make_deps: Callable[[FaustOutbox], PipelineDeps], web_port: int
+    settings: Settings,
+    make_deps: Callable[[FaustOutbox], tuple[PipelineDeps, list[httpx.AsyncClient]]],
+    web_port: int,
 ) -> faust.App:
     app = base_app(settings.app_id, settings, web_port)
-    deps = make_deps(FaustOutbox(app))
+    deps, clients = make_deps(FaustOutbox(app))
+
+    @app.on_before_shutdown.connect
+    async def close_clients(app: faust.App, **kwargs: Any) -> None:  # after the consumer stopped
+        for client in clients:
+            await client.aclose()
+
     n = deps.names
     classify.register(app, raw_topic(app, n.requests), deps)
     route.register(app, raw_topic(app, n.classified, n.escalations), deps)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import httpx
+
 from core.catalog import load_catalog
 from core.clock import SystemClock
 from core.config import Settings
@@ -16,11 +18,12 @@ from providers.registry import build_providers
 from streams.clickhouse import OutcomeWriter, connect, migrate
 
 
-def pipeline_deps(settings: Settings, outbox: Outbox) -> PipelineDeps:
+def pipeline_deps(settings: Settings, outbox: Outbox) -> tuple[PipelineDeps, list[httpx.AsyncClient]]:
+    """The pipeline's dependencies, and the HTTP clients to close when the worker stops."""
     catalog = load_catalog(settings.catalog_path, settings.sim_url)
-    providers, _clients = build_providers(catalog)
+    providers, clients = build_providers(catalog)
     clock = SystemClock()
-    return PipelineDeps(
+    deps = PipelineDeps(
         names=TopicNames(settings.topic_prefix),
         classifier=HeuristicClassifier(),
         policy=RoutingPolicy(catalog),
@@ -31,6 +34,7 @@ def pipeline_deps(settings: Settings, outbox: Outbox) -> PipelineDeps:
         outbox=outbox,
         invoke_batch=settings.invoke_batch,
     )
+    return deps, clients
 
 
 def sink_writer(settings: Settings) -> OutcomeWriter:

@@ -54,3 +54,15 @@ def test_server_properties_are_single_node_kraft(tmp_path: Path) -> None:
     assert "controller.quorum.voters=1@127.0.0.1:19093" in props
     assert "auto.create.topics.enable=false" in props
     assert "offsets.topic.replication.factor=1" in props
+
+
+def test_cluster_ids_starting_with_a_dash_are_passed_safely(tmp_path: Path) -> None:
+    """Regression: base64url ids can start with '-', which the storage tool took for an option."""
+    args = kafka.format_args("-AbCdEfGhIjKlMnOpQrStUv", tmp_path / "server.properties")
+    assert "--cluster-id=-AbCdEfGhIjKlMnOpQrStUv" in args
+    assert "-t" not in args
+
+
+def test_cluster_id_shape() -> None:
+    ids = {kafka.new_cluster_id() for _ in range(50)}
+    assert len(ids) == 50 and all(len(i) == 22 for i in ids)
