@@ -7,7 +7,8 @@ would ack and so skip the message): each agent's last-resort handler answers the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -15,7 +16,8 @@ from core.clock import Clock
 from core.invocation import Invoker
 from core.ports import Classifier, HealthView
 from core.routing import RoutingPolicy
-from core.stages import Incoming, Out
+from core.events import Job
+from core.stages import Incoming, Out, internal_error
 from core.topics import TopicNames
 from core.verification import CascadeLimits
 
@@ -40,7 +42,7 @@ class PipelineDeps:
     limits: CascadeLimits
     clock: Clock
     outbox: Outbox
-    classify_batch: int = 500
+    batch: int = 500  # per-stage batch (classify, route, verify)
     invoke_batch: int = 500
     within_s: float = 0.005
 
@@ -52,6 +54,19 @@ class SinkDeps:
     batch: int = 5000
     within_s: float = 0.5
     max_backoff_s: float = 5.0
+
+
+async def each_job(events: Sequence[Any], step: Callable[[Job], list[Out]], deps: PipelineDeps,
+                   log: logging.Logger) -> None:
+    """Run a per-request step over a batch; a bug answers that request instead of escaping."""
+    outs: list[Out] = []
+    for e in events:
+        try:
+            outs.extend(step(Job.decode(e.value)))
+        except Exception as exc:
+            log.exception("stage failed")
+            outs.extend(internal_error(e.value, exc, deps.names, deps.clock.now_ms()))
+    await deps.outbox.send_all(outs)
 
 
 def incoming(event: Any) -> Incoming:

@@ -16,7 +16,7 @@ def register(app: Any, source: Any, deps: PipelineDeps) -> Any:
 
     @app.agent(source, name="classify", concurrency=1)
     async def classify(stream: Any) -> None:
-        async for events in stream.take_events(deps.classify_batch, within=deps.within_s):
+        async for events in stream.take_events(deps.batch, within=deps.within_s):
             batch = [incoming(e) for e in events]
             try:
                 outs = accept_requests(batch, classifier, names, clock.now_ms())

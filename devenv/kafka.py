@@ -128,6 +128,18 @@ log.retention.hours=24
 """
 
 
+def terminate(process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    """SIGTERM, wait for a clean exit, SIGKILL if it does not come."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+
+
 @dataclass
 class LocalBroker:
     """A running broker process; ``stop()`` shuts it down and waits."""
@@ -138,14 +150,7 @@ class LocalBroker:
     log_path: Path
 
     def stop(self, timeout: float = 30.0) -> None:
-        if self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(10)
+        terminate(self.process, timeout)
 
     def __enter__(self) -> LocalBroker:
         return self

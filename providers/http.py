@@ -7,6 +7,7 @@ import contextlib
 import email.utils
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 from httpx_aiohttp import AiohttpTransport
@@ -105,6 +106,19 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
         when = when.replace(tzinfo=UTC)
     now = now or datetime.now(UTC)
     return max(0.0, (when - now).total_seconds())
+
+
+async def post_json(client: httpx.AsyncClient, path: str, payload: dict[str, Any], provider: str, model: str,
+                    timeout_s: float) -> Any:
+    """POST a JSON body and return the decoded JSON reply; every failure is a ProviderError."""
+    with mapped_errors(provider, model):
+        async with asyncio.timeout(timeout_s):  # the whole call, body included, within the budget
+            response = await client.post(path, json=payload, timeout=call_timeout(timeout_s))
+            raise_for_status(response, provider, model)
+            try:
+                return response.json()
+            except ValueError:
+                raise protocol_error(provider, model, "body is not JSON") from None
 
 
 def protocol_error(provider: str, model: str, problem: str) -> ProviderProtocolError:

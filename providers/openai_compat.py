@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import httpx
 
 from core.catalog import ModelSpec
 from core.ports import Completion, CompletionRequest
-from providers.http import call_timeout, mapped_errors, protocol_error, raise_for_status
+from providers.http import post_json, protocol_error
 
 
 def build_payload(model: str, request: CompletionRequest) -> dict[str, Any]:
@@ -46,14 +45,6 @@ class OpenAICompatProvider:
         self.client = client
 
     async def complete(self, model: ModelSpec, request: CompletionRequest, timeout_s: float) -> Completion:
-        with mapped_errors(self.name, model.name):
-            async with asyncio.timeout(timeout_s):
-                response = await self.client.post(
-                    "/chat/completions", json=build_payload(model.wire_model, request), timeout=call_timeout(timeout_s)
-                )
-                raise_for_status(response, self.name, model.name)
-                try:
-                    body = response.json()
-                except ValueError:
-                    raise protocol_error(self.name, model.name, "body is not JSON") from None
+        payload = build_payload(model.wire_model, request)
+        body = await post_json(self.client, "/chat/completions", payload, self.name, model.name, timeout_s)
         return parse_reply(body, self.name, model.name)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ import orjson
 
 from core.config import REPO_ROOT, Settings
 from core.topics import TopicNames
-from devenv.kafka import LocalBroker, free_port, start_broker
+from devenv.kafka import LocalBroker, free_port, start_broker, terminate
 
 
 class StackError(RuntimeError):
@@ -38,14 +37,7 @@ class Proc:
     health_url: str = ""
 
     def stop(self, timeout: float = 30.0) -> None:
-        if self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(10)
+        terminate(self.process, timeout)
 
     def kill(self) -> None:
         if self.process.poll() is None:
