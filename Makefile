@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-unit test-integration bench install clean
+.PHONY: demo test test-unit test-integration bench install clean train evaluate bench-classifier
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,15 @@ test-integration: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m streams bench
+
+train: $(STAMP)  ## retrain the classifier from ../shared/data into models/artifacts
+	$(PY) -m models.train
+
+evaluate: $(STAMP)  ## evaluation report: models/artifacts/eval_report.md
+	$(PY) -m models.evaluate
+
+bench-classifier: $(STAMP)
+	$(PY) -m models.bench
 
 clean:
 	rm -rf var

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from core.clock import Clock
+from core.drift import DriftMonitor
 from core.invocation import Invoker
 from core.ports import Classifier, HealthView
 from core.routing import RoutingPolicy
@@ -42,6 +43,7 @@ class PipelineDeps:
     limits: CascadeLimits
     clock: Clock
     outbox: Outbox
+    drift: DriftMonitor | None = None
     batch: int = 500  # per-stage batch (classify, route, verify)
     invoke_batch: int = 500
     within_s: float = 0.005

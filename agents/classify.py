@@ -12,14 +12,14 @@ log = logging.getLogger(__name__)
 
 
 def register(app: Any, source: Any, deps: PipelineDeps) -> Any:
-    names, classifier, clock, outbox = deps.names, deps.classifier, deps.clock, deps.outbox
+    names, classifier, clock, outbox, drift = deps.names, deps.classifier, deps.clock, deps.outbox, deps.drift
 
     @app.agent(source, name="classify", concurrency=1)
     async def classify(stream: Any) -> None:
         async for events in stream.take_events(deps.batch, within=deps.within_s):
             batch = [incoming(e) for e in events]
             try:
-                outs = accept_requests(batch, classifier, names, clock.now_ms())
+                outs = accept_requests(batch, classifier, names, clock.now_ms(), drift)
             except Exception:  # last resort: answer each request on its own
                 log.exception("classify batch failed; retrying one by one")
                 outs = []

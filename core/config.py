@@ -23,6 +23,7 @@ class Settings:
     clickhouse_password: str = field(default="", repr=False)  # secret: never printed
     data_dir: Path = REPO_ROOT / "var"
     catalog_path: Path = REPO_ROOT / "config" / "catalog.toml"
+    model_dir: Path = REPO_ROOT / "models" / "artifacts"
     sim_url: str = "http://127.0.0.1:8700"
     topic_prefix: str = ""
     app_id: str = "llm-router"
@@ -33,6 +34,7 @@ class Settings:
     sink_batch: int = 5000
     sink_within_s: float = 0.5
     web_port: int = 6066
+    drift_window_s: int = 60
     log_level: str = "warning"
 
     @property
@@ -70,12 +72,14 @@ class Settings:
             clickhouse_password=provider_key("CLICKHOUSE_PASSWORD", env),
             data_dir=Path(get("ROUTER_DATA_DIR", str(base.data_dir))),
             catalog_path=Path(get("ROUTER_CATALOG", str(base.catalog_path))),
+            model_dir=Path(get("ROUTER_MODEL_DIR", str(base.model_dir))),
             sim_url=get("ROUTER_SIM_URL", base.sim_url),
             topic_prefix=get("ROUTER_TOPIC_PREFIX", ""),
             app_id=get("ROUTER_APP_ID", base.app_id),
             partitions=get_int("ROUTER_PARTITIONS", base.partitions),
             max_escalations=get_int("ROUTER_MAX_ESCALATIONS", base.max_escalations),
             web_port=get_int("ROUTER_WEB_PORT", base.web_port),
+            drift_window_s=get_int("ROUTER_DRIFT_WINDOW_S", base.drift_window_s),
             log_level=get("ROUTER_LOG_LEVEL", base.log_level),
         )
 

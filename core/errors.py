@@ -3,6 +3,7 @@ responses and ClickHouse rows, and a ``retryable`` flag that the invocation plan
 
     RouterError                         base
     ├── ConfigError                     bad settings or catalog; the process exits at start-up
+    ├── ModelError                      classifier artifact missing or built for other features
     ├── InvalidRequestError             a request event that breaks the public contract
     ├── ProviderError                   carries provider, model and HTTP status (if any)
     │   ├── ProviderTimeoutError          retryable
@@ -26,6 +27,10 @@ class RouterError(Exception):
 
 class ConfigError(RouterError):
     code = "config_error"
+
+
+class ModelError(RouterError):
+    code = "model_error"
 
 
 class InvalidRequestError(RouterError):

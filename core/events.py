@@ -106,8 +106,16 @@ class Request:
         )
 
     def prompt_text(self) -> str:
-        """All message text joined, for features and token estimates."""
+        """All message text joined, for token estimates and PII checks."""
         return "\n".join(message_text(m) for m in self.messages)
+
+    def task_text(self) -> str:
+        """What the user asked: every non-system message, for the classifier's features."""
+        return "\n".join(message_text(m) for m in self.messages if m.get("role") not in ("system", "developer"))
+
+    @property
+    def has_system(self) -> bool:
+        return any(m.get("role") in ("system", "developer") for m in self.messages)
 
 
 def message_text(message: dict[str, Any]) -> str:
@@ -341,6 +349,7 @@ class Classification:
     pii: bool = False
     model_version: str = ""
     feature_version: str = ""
+    domain: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -348,6 +357,7 @@ class Classification:
             "task_probs": self.task_probs, "tier_probs": self.tier_probs,
             "low_confidence": self.low_confidence, "pii": self.pii,
             "model_version": self.model_version, "feature_version": self.feature_version,
+            "domain": self.domain,
         }
 
     @classmethod

@@ -34,8 +34,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "request_id", "round", "escalated_at", "tenant", "from_model", "from_tier", "to_tier",
         "reason", "score", "version",
     ),
+    "classifier_drift": (
+        "window_start", "model_version", "worker", "dimension", "bucket", "count", "expected_share", "version",
+    ),
 }
-TIME_COLUMNS = frozenset({"received_at", "completed_at", "started_at", "decided_at", "escalated_at"})
 
 
 def encode(table: str, row: dict[str, Any]) -> bytes:

@@ -18,7 +18,8 @@ DEFAULT_OUTPUT_TOKENS = 512
 
 # Reasons that forbid a model outright (also for fallbacks); the others only rank it lower.
 HARD_SKIPS = frozenset(
-    {"provider_not_allowed", "region", "pii_privacy", "context_window", "over_max_cost", "breaker_open"}
+    {"provider_not_allowed", "region", "pii_privacy", "context_window", "over_max_cost", "breaker_open",
+     "already_tried"}
 )
 SOFT_SKIPS = frozenset({"not_cheapest", "higher_tier"})
 _FAILURE_CODES = {
@@ -28,6 +29,7 @@ _FAILURE_CODES = {
     "over_max_cost": "over_budget",
     "breaker_open": "all_providers_down",
     "context_window": "context_too_long",
+    "already_tried": "no_untried_model",
 }
 
 
@@ -60,9 +62,11 @@ class RoutingPolicy:
         pii = bool(req.data_policy.pii) or bool(job.classification and job.classification.pii)
         candidates: list[Candidate] = []
         chosen: tuple[ModelSpec, Candidate] | None = None
+        tried = {a.model for a in job.attempts}
         for model in self._ordered:
             cost = model.cost_usd(input_tokens, output_tokens)
-            reason = self._hard_skip(model, job, health, input_tokens + output_tokens, cost, pii)
+            reason = "already_tried" if model.name in tried else None
+            reason = reason or self._hard_skip(model, job, health, input_tokens + output_tokens, cost, pii)
             if reason is None:
                 if model.tier < target:
                     reason = "below_tier"

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from core import outcomes
+from core.drift import DriftMonitor
 from core.errors import InvalidRequestError, RoutingError
 from core.events import Job, Request, decode_json_object, request_from_payload
 from core.invocation import Invoker
@@ -20,7 +21,7 @@ from core.ports import Classifier, HealthView
 from core.responses import error_response, invalid_request_response, ok_response
 from core.routing import RoutingPolicy
 from core.topics import TopicNames
-from core.verification import CascadeLimits, Step, best_answer, next_step, verify
+from core.verification import CascadeLimits, Step, best_answer, escalation_tier, next_step, verify
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +54,9 @@ def _row(names: TopicNames, key: bytes, table: str, row: dict[str, Any]) -> Out:
 
 
 def accept_requests(batch: Sequence[Incoming], classifier: Classifier, names: TopicNames,
-                    now_ms: int) -> list[Out]:
-    """Validate and classify a batch; invalid ones get an error response and a DLQ copy."""
+                    now_ms: int, drift: DriftMonitor | None = None) -> list[Out]:
+    """Validate and classify a batch; invalid ones get an error response and a DLQ copy.
+    With a drift monitor, closed windows of classifier statistics go out as outcome rows."""
     out: list[Out] = []
     jobs: list[Job] = []
     for msg in batch:
@@ -70,6 +72,11 @@ def accept_requests(batch: Sequence[Incoming], classifier: Classifier, names: To
         for job, c in zip(jobs, classifier.classify_batch([j.request for j in jobs]), strict=True):
             job.classification = c
             out.append(Out(names.classified, job.request_id.encode(), job.encode()))
+    if drift is not None:
+        seen = [(j.classification.task_type, j.classification.tier, j.request.task_text())
+                for j in jobs if j.classification]
+        for row in drift.observe(seen, now_ms):
+            out.append(_row(names, f"drift:{row['window_start']}".encode(), "classifier_drift", row))
     return out
 
 
@@ -99,6 +106,12 @@ def route(job: Job, policy: RoutingPolicy, health: HealthView, names: TopicNames
     try:
         decision = policy.decide(job, health)
     except RoutingError as exc:
+        best = best_answer(job)
+        if best is not None:  # an escalation found nowhere to go: the best answer so far stands
+            return finish_ok(job, best, names, now_ms, best_effort=True)
+        last = job.attempts[-1] if job.attempts else None
+        if last is not None and last.error_code:
+            return finish_error(job, last.error_code, last.error_message, names, now_ms)
         return finish_error(job, exc.code, str(exc), names, now_ms)
     job.decision = decision
     job.target_tier = target
@@ -130,8 +143,7 @@ def verify_answer(job: Job, limits: CascadeLimits, names: TopicNames, now_ms: in
     if step is Step.ACCEPT:
         return finish_ok(job, last, names, now_ms)
     if step is Step.ESCALATE:
-        assert job.decision is not None
-        to_tier = job.decision.tier + 1
+        to_tier = escalation_tier(job, limits)
         key = job.request_id.encode()
         row = outcomes.escalation_row(job, verification, to_tier, now_ms)
         job.escalations.append(verification.reason)

@@ -43,11 +43,15 @@ _REASONS = {"provider_ok": "provider_failed", "not_empty": "empty", "not_truncat
 def next_step(job: Job, verification: Verification, limits: CascadeLimits, now_ms: int) -> Step:
     if verification.passed:
         return Step.ACCEPT
-    assert job.decision is not None
     deadline_ok = job.request.deadline_ms is None or now_ms < job.request.deadline_ms
-    if len(job.escalations) < limits.max_escalations and job.decision.tier < limits.top_tier and deadline_ok:
-        return Step.ESCALATE
+    if len(job.escalations) < limits.max_escalations and deadline_ok:
+        return Step.ESCALATE  # one tier up; at the top tier, to a model of that tier not tried yet
     return Step.BEST_EFFORT if best_answer(job) is not None else Step.FAIL
+
+
+def escalation_tier(job: Job, limits: CascadeLimits) -> int:
+    assert job.decision is not None
+    return min(job.decision.tier + 1, limits.top_tier)
 
 
 def best_answer(job: Job) -> Attempt | None:

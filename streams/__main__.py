@@ -9,7 +9,7 @@ import sys
 from functools import partial
 
 from core.config import Settings
-from core.errors import ConfigError
+from core.errors import ConfigError, ModelError
 from core.topics import TopicNames
 
 
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         from streams.bench import run_bench
 
         return run_bench(settings, args.requests, args.workers)
-    except ConfigError as exc:
+    except (ConfigError, ModelError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import socket
+
 import httpx
 
 from core.catalog import load_catalog
 from core.clock import SystemClock
 from core.config import Settings
+from core.drift import DriftMonitor
 from core.invocation import Invoker, RetryPolicy
 from core.ports import AllHealthy
 from core.routing import RoutingPolicy
 from core.topics import TopicNames
 from core.verification import CascadeLimits
 from agents import Outbox, PipelineDeps, SinkDeps
-from models.heuristic import HeuristicClassifier
+from models.classifier import LgbmClassifier
 from providers.registry import build_providers
 from streams.clickhouse import OutcomeWriter, connect, migrate
 
@@ -23,9 +27,13 @@ def pipeline_deps(settings: Settings, outbox: Outbox) -> tuple[PipelineDeps, lis
     catalog = load_catalog(settings.catalog_path, settings.sim_url)
     providers, clients = build_providers(catalog)
     clock = SystemClock()
+    classifier = LgbmClassifier(settings.model_dir)
+    worker = f"{socket.gethostname()}-{os.getpid()}"
     deps = PipelineDeps(
         names=TopicNames(settings.topic_prefix),
-        classifier=HeuristicClassifier(),
+        classifier=classifier,
+        drift=DriftMonitor(classifier.training_distribution, classifier.version, worker,
+                           settings.drift_window_s * 1000),
         policy=RoutingPolicy(catalog),
         health=AllHealthy(),
         invoker=Invoker(catalog, providers, clock, RetryPolicy(settings.max_attempts_per_model)),

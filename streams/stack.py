@@ -157,8 +157,10 @@ class Stack:
             "ROUTER_TOPIC_PREFIX": s.topic_prefix,
             "ROUTER_APP_ID": s.app_id,
             "ROUTER_CATALOG": str(s.catalog_path),
+            "ROUTER_MODEL_DIR": str(s.model_dir),
             "ROUTER_MAX_ESCALATIONS": str(s.max_escalations),
             "ROUTER_PARTITIONS": str(s.partitions),
+            "ROUTER_DRIFT_WINDOW_S": str(s.drift_window_s),
         }
         name = f"{role}-{index}"
         proc = self._spawn(name, [sys.executable, "-m", "streams", "worker", "--role", role,

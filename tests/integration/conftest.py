@@ -33,7 +33,7 @@ def bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def stack(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     run_dir = tmp_path_factory.mktemp("stack")
-    settings = run_settings(Settings(kafka_bootstrap=bootstrap), "it", run_dir)
+    settings = run_settings(Settings(kafka_bootstrap=bootstrap, drift_window_s=1), "it", run_dir)
     with Stack(settings, run_dir, sim_config={"default": {"latency_ms": 0}}).start(lambda m: None) as s:
         yield s
 

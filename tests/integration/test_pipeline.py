@@ -95,3 +95,15 @@ def test_all_providers_down_gives_one_error_response_each(stack: Stack) -> None:
         assert all(r["attempts"] >= 2 for r in got.responses.values())
     finally:
         stack.configure_sim({"models": {m: {"latency_ms": 0, "down": False} for m in models}})
+
+
+def test_classifier_drift_windows_reach_clickhouse(stack: Stack) -> None:
+    """Drift windows (1 s here) close as traffic flows; the PSI query reads them back."""
+    for round_no in range(2):  # two windows apart, so the first one closes
+        rid = f"drift-{uuid.uuid4().hex[:6]}-{round_no}"
+        _send_and_collect(stack, [_request(rid, "Write a haiku about autumn.")], {rid})
+    wait_until(lambda: any(r["dimension"] == "task" for r in stack.query("classifier_drift")),
+               what="a PSI row for the task dimension")
+    rows = stack.query("classifier_drift")
+    assert {r["status"] for r in rows} <= {"stable", "watch", "drift"}
+    assert all(float(r["psi"]) >= 0 for r in rows)

@@ -4,7 +4,7 @@ import pytest
 
 from core.catalog import Catalog
 from core.errors import RoutingError
-from core.events import DataPolicy
+from core.events import Attempt, DataPolicy
 from core.ports import AllHealthy
 from core.routing import RoutingPolicy, fallback_chain
 from tests.fakes import DownModels, job
@@ -96,3 +96,12 @@ def test_fallback_chain_respects_policy(policy: RoutingPolicy) -> None:
     assert fallback_chain(d, policy.catalog) == ["llama-3-1-8b", "gpt-4o-mini"]
     d = policy.decide(job(1, data_policy=DataPolicy(allowed_providers=["groq"])), AllHealthy())
     assert fallback_chain(d, policy.catalog) == ["llama-3-1-8b"]  # gpt-4o-mini is not allowed
+
+
+def test_models_already_tried_are_skipped(policy: RoutingPolicy) -> None:
+    j = job(3)
+    j.attempts = [Attempt(1, "gpt-4o", "openai", 3, "ok", 0, 1.0, content="")]
+    j.target_tier = 3
+    d = policy.decide(j, AllHealthy())
+    assert d.model == "claude-sonnet-4"
+    assert {c.model: c.skipped for c in d.candidates}["gpt-4o"] == "already_tried"

@@ -95,3 +95,22 @@ def test_routing_failure_is_a_final_error_response(catalog: Catalog) -> None:
     response = orjson.loads(outs[0].value)
     assert response["error"]["code"] == "no_allowed_model"
     assert orjson.loads(outs[1].value)["r"]["error_code"] == "no_allowed_model"
+
+
+async def test_escalation_with_nowhere_to_go_returns_the_best_answer(catalog: Catalog) -> None:
+    """Both tier-3 models answer truncated: the cascade ends with the best answer, marked."""
+    clock = FakeClock(NOW)
+    provider = ScriptedProvider({"gpt-4o": [ok(finish="length")], "claude-sonnet-4": [ok(finish="length")]}, clock)
+    invoker = Invoker(catalog, {p: provider for p in catalog.providers}, clock)
+    policy, limits = RoutingPolicy(catalog), CascadeLimits(5, catalog.top_tier)
+    outs = accept_requests([_in(_valid("t3", quality_floor=3))], StubClassifier(tier=3), NAMES, NOW)
+    for _ in range(3):
+        outs = route(Job.decode(outs[0].value), policy, AllHealthy(), NAMES, NOW)
+        if outs[0].topic != NAMES.routed:
+            break
+        outs = await invoke(Job.decode(outs[0].value), invoker, NAMES)
+        outs = verify_answer(Job.decode(outs[0].value), limits, NAMES, NOW)
+    response = orjson.loads(outs[0].value)
+    assert outs[0].topic == NAMES.responses
+    assert response["status"] == "ok" and response["verification"]["best_effort"] is True
+    assert response["escalations"] == 2 and response["attempts"] == 2

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from core.events import Attempt, Decision
-from core.verification import CascadeLimits, Step, best_answer, next_step, verify
+from core.verification import CascadeLimits, Step, best_answer, escalation_tier, next_step, verify
 from tests.fakes import job
 
 LIMITS = CascadeLimits(max_escalations=2, top_tier=3)
@@ -48,8 +48,15 @@ def test_escalation_limit_returns_best_answer() -> None:
     assert best_answer(j) is j.attempts[0]
 
 
-def test_top_tier_failure_without_any_answer_fails() -> None:
+def test_top_tier_failure_moves_to_another_top_tier_model() -> None:
     j = _job_at(3)
+    j.attempts = [attempt(status="error", content="", tier=3)]
+    assert next_step(j, verify(j.attempts[-1]), LIMITS, 0) is Step.ESCALATE
+    assert escalation_tier(j, LIMITS) == 3
+
+
+def test_no_escalations_left_and_no_answer_fails() -> None:
+    j = _job_at(3, escalations=2)
     j.attempts = [attempt(status="error", content="", tier=3)]
     assert next_step(j, verify(j.attempts[-1]), LIMITS, 0) is Step.FAIL
 

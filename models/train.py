@@ -1,0 +1,180 @@
+"""Train the classifier heads and write versioned artifacts. Offline only; never imported by the service.
+
+    python -m models.train [--data ../shared/data] [--out models/artifacts]
+
+Heads: task type (all rows), tier (rows whose tier comes from real per-model outcomes or MATH
+levels) and domain (rows that name one). Rows split by a hash of their text (80/10/10), so the
+split is the same on every run and for every head. Each head's softmax temperature is fitted on
+the validation split. The manifest records data files (with sha256), row counts, feature
+version, metrics on the test split, temperatures and training time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import time
+import zlib
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+
+from core.drift import length_bucket, script_bucket
+from models import datasets, synthetic
+from models.datasets import Row
+from models.features import FEATURE_NAMES, FEATURE_VERSION, featurize_batch
+from models.metrics import fit_temperature, report, softmax
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+TIERS = ("1", "2", "3")
+PARAMS: dict[str, Any] = {
+    "objective": "multiclass", "learning_rate": 0.25, "num_leaves": 15, "min_data_in_leaf": 15,
+    "feature_fraction": 0.8, "bagging_fraction": 0.9, "bagging_freq": 1, "lambda_l2": 1.0,
+    "num_threads": 2, "verbose": -1, "seed": 7, "deterministic": True, "force_row_wise": True,
+}
+MAX_ROUNDS = 50  # trees cost predict time: every round adds one tree per class
+
+
+def split_of(text: str) -> str:
+    b = zlib.crc32(text.encode()) % 100
+    return "train" if b < 80 else "val" if b < 90 else "test"
+
+
+@dataclass
+class Head:
+    name: str
+    classes: tuple[str, ...]
+    label: Any  # Row -> class name or None
+
+    def labelled(self, rows: Sequence[Row]) -> list[int]:
+        return [i for i, r in enumerate(rows) if self.label(r) is not None]
+
+
+HEADS = (
+    Head("task", datasets.TASKS, lambda r: r.task),
+    Head("tier", TIERS, lambda r: str(r.tier) if r.tier else None),
+    Head("domain", datasets.DOMAINS, lambda r: r.domain),
+)
+
+
+def corpus(data: Path) -> list[Row]:
+    real = datasets.load_all(data)
+    passages = [r.text for r in real if r.source in ("vicuna_bench", "arena_hard", "mmlu_pro")
+                or r.source.startswith("llmrouter:natural_qa")]
+    rows = real + synthetic.generate(passages)
+    return list({r.text: r for r in rows}.values())
+
+
+def class_weights(y: np.ndarray, k: int) -> np.ndarray:
+    counts = np.bincount(y, minlength=k).astype(float)
+    w = (len(y) / (k * np.maximum(counts, 1))) ** 0.5  # softened inverse frequency
+    return w[y]
+
+
+def train_head(x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndarray, k: int,
+               rounds: int = MAX_ROUNDS) -> lgb.Booster:
+    params = {**PARAMS, "num_class": k}
+    train = lgb.Dataset(x, y, weight=class_weights(y, k), feature_name=list(FEATURE_NAMES), free_raw_data=False)
+    val = lgb.Dataset(x_val, y_val, reference=train)
+    return lgb.train(params, train, num_boost_round=rounds, valid_sets=[val],
+                     callbacks=[lgb.early_stopping(25, verbose=False)])
+
+
+def fit(rows: Sequence[Row], x: np.ndarray, head: Head, rounds: int = MAX_ROUNDS
+        ) -> tuple[lgb.Booster, float, dict[str, np.ndarray]]:
+    """Train one head; return the booster, its temperature and the row indices per split."""
+    idx = np.array(head.labelled(rows))
+    y_all = np.array([head.classes.index(head.label(rows[i])) for i in idx])
+    splits = np.array([split_of(rows[i].text) for i in idx])
+    parts = {s: np.where(splits == s)[0] for s in ("train", "val", "test")}
+    k = len(head.classes)
+    booster = train_head(x[idx[parts["train"]]], y_all[parts["train"]], x[idx[parts["val"]]],
+                         y_all[parts["val"]], k, rounds)
+    raw_val = booster.predict(x[idx[parts["val"]]], raw_score=True)
+    temperature = fit_temperature(raw_val, y_all[parts["val"]])
+    return booster, temperature, {s: idx[p] for s, p in parts.items()}
+
+
+def evaluate_head(booster: lgb.Booster, temperature: float, x: np.ndarray, y: np.ndarray,
+                  classes: Sequence[str]) -> dict[str, Any]:
+    return report(y, softmax(booster.predict(x, raw_score=True), temperature), classes)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def data_files(data: Path) -> dict[str, str]:
+    names = ("gsm8k/train.jsonl", "math/train.jsonl.gz", "mbpp/mbpp.jsonl", "humaneval/HumanEval.jsonl.gz",
+             "mmlu_pro/questions.jsonl.gz", "mmlu_pro/correctness_matrix.csv.gz", "llmrouter/train.json",
+             "llmrouter/test.json", "vicuna_bench/question.jsonl", "arena_hard/question.jsonl")
+    return {n: sha256(data / n) for n in names}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m models.train")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--out", type=Path, default=ARTIFACTS)
+    args = parser.parse_args(argv)
+    t0 = time.monotonic()
+    rows = corpus(args.data)
+    x = featurize_batch([(r.text, 1, False) for r in rows])
+    print(f"{len(rows)} rows featurized in {time.monotonic() - t0:.1f}s")
+    args.out.mkdir(parents=True, exist_ok=True)
+    heads: dict[str, Any] = {}
+    for head in HEADS:
+        booster, temperature, parts = fit(rows, x, head)
+        test = parts["test"]
+        y_test = np.array([head.classes.index(head.label(rows[i])) for i in test])
+        metrics = evaluate_head(booster, temperature, x[test], y_test, head.classes)
+        booster.save_model(str(args.out / f"{head.name}.txt"))
+        heads[head.name] = {
+            "classes": list(head.classes), "temperature": temperature, "rounds": booster.current_iteration(),
+            "rows": {s: int(len(p)) for s, p in parts.items()},
+            "test": {k: metrics[k] for k in ("accuracy", "macro_f1", "ece")},
+        }
+        print(f"{head.name}: {booster.current_iteration()} rounds, T={temperature}, "
+              f"test acc {metrics['accuracy']}, macro-F1 {metrics['macro_f1']}, ECE {metrics['ece']}")
+    digest = hashlib.sha256(b"".join((args.out / f"{h.name}.txt").read_bytes() for h in HEADS)).hexdigest()[:10]
+    manifest = {
+        "model_version": f"lgbm-{FEATURE_VERSION}-{digest}",
+        "feature_version": FEATURE_VERSION,
+        "feature_names_sha256": hashlib.sha256("\n".join(FEATURE_NAMES).encode()).hexdigest(),
+        "n_features": len(FEATURE_NAMES),
+        "lightgbm": lgb.__version__,
+        "params": PARAMS,
+        "heads": heads,
+        "labels_from": "public datasets in ../shared/data (see data_files) plus templated rows (models/synthetic.py)",
+        "data_files": data_files(args.data),
+        "rows_by_source": dict(sorted(Counter(r.source for r in rows).items())),
+        "split": "crc32(text) % 100: <80 train, <90 validation, else test",
+        "training_seconds": round(time.monotonic() - t0, 1),
+        "thresholds": {"low_confidence_tier": 0.45, "unknown_task": 0.4},
+        "training_distribution": training_distribution(rows),
+    }
+    (args.out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    print(f"wrote {manifest['model_version']} to {args.out} in {manifest['training_seconds']}s")
+    return 0
+
+
+def training_distribution(rows: Sequence[Row]) -> dict[str, Any]:
+    """Reference distributions for drift monitoring: class shares and length buckets."""
+    n = len(rows)
+    tiers = Counter(str(r.tier) for r in rows if r.tier)
+    return {
+        "task": {c: round(v / n, 5) for c, v in Counter(r.task for r in rows).items()},
+        "tier": {c: round(v / sum(tiers.values()), 5) for c, v in tiers.items()},
+        "length": {b: round(v / n, 5) for b, v in Counter(length_bucket(len(r.text)) for r in rows).items()},
+        "script": {b: round(v / n, 5) for b, v in Counter(script_bucket(r.text) for r in rows).items()},
+    }
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
