@@ -44,6 +44,7 @@ class PipelineDeps:
     clock: Clock
     outbox: Outbox
     drift: DriftMonitor | None = None
+    store_prompts: bool = False
     batch: int = 500  # per-stage batch (classify, route, verify)
     invoke_batch: int = 500
     within_s: float = 0.005

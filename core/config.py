@@ -35,6 +35,7 @@ class Settings:
     sink_within_s: float = 0.5
     web_port: int = 6066
     drift_window_s: int = 60
+    store_prompts: bool = False  # keep redacted prompt text (30-day TTL) for retraining
     log_level: str = "warning"
 
     @property
@@ -80,6 +81,7 @@ class Settings:
             max_escalations=get_int("ROUTER_MAX_ESCALATIONS", base.max_escalations),
             web_port=get_int("ROUTER_WEB_PORT", base.web_port),
             drift_window_s=get_int("ROUTER_DRIFT_WINDOW_S", base.drift_window_s),
+            store_prompts=get("ROUTER_STORE_PROMPTS", "0").lower() in ("1", "true", "yes", "on"),
             log_level=get("ROUTER_LOG_LEVEL", base.log_level),
         )
 

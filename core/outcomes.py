@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from core.events import Attempt, Decision, Job, Verification
+from core.pii import redact
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "requests": (
@@ -34,6 +35,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "request_id", "round", "escalated_at", "tenant", "from_model", "from_tier", "to_tier",
         "reason", "score", "version",
     ),
+    "request_texts": ("request_id", "tenant", "received_at", "task_hint", "text", "version"),
     "classifier_drift": (
         "window_start", "model_version", "worker", "dimension", "bucket", "count", "expected_share", "version",
     ),
@@ -82,6 +84,12 @@ def invalid_request_row(request_id: str, tenant: str, received_ms: int, now_ms: 
                status="error", error_code=code, task_type="", model="", provider="",
                classifier_version="", latency_ms=max(0, now_ms - received_ms), version=now_ms)
     return row
+
+
+def text_row(job: Job, now_ms: int) -> dict[str, Any]:
+    """The prompt as the classifier saw it, PII redacted (stored only when enabled)."""
+    return {"request_id": job.request_id, "tenant": job.request.tenant, "received_at": job.received_at_ms,
+            "task_hint": job.request.task_type or "", "text": redact(job.request.task_text()), "version": now_ms}
 
 
 def attempt_row(job: Job, a: Attempt) -> dict[str, Any]:

@@ -54,9 +54,10 @@ def _row(names: TopicNames, key: bytes, table: str, row: dict[str, Any]) -> Out:
 
 
 def accept_requests(batch: Sequence[Incoming], classifier: Classifier, names: TopicNames,
-                    now_ms: int, drift: DriftMonitor | None = None) -> list[Out]:
+                    now_ms: int, drift: DriftMonitor | None = None, store_prompts: bool = False) -> list[Out]:
     """Validate and classify a batch; invalid ones get an error response and a DLQ copy.
-    With a drift monitor, closed windows of classifier statistics go out as outcome rows."""
+    With a drift monitor, closed windows of classifier statistics go out as outcome rows;
+    with ``store_prompts``, the redacted prompt text too (for retraining)."""
     out: list[Out] = []
     jobs: list[Job] = []
     for msg in batch:
@@ -72,6 +73,8 @@ def accept_requests(batch: Sequence[Incoming], classifier: Classifier, names: To
         for job, c in zip(jobs, classifier.classify_batch([j.request for j in jobs]), strict=True):
             job.classification = c
             out.append(Out(names.classified, job.request_id.encode(), job.encode()))
+            if store_prompts:
+                out.append(_row(names, job.request_id.encode(), "request_texts", outcomes.text_row(job, now_ms)))
     if drift is not None:
         seen = [(j.classification.task_type, j.classification.tier, j.request.task_text())
                 for j in jobs if j.classification]

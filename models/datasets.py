@@ -48,7 +48,7 @@ MMLU_TIER_MODELS = (("Meta-Llama-3_1-8B-Instruct",), ("gemini-1.5-flash-002", "M
 class Row:
     text: str
     source: str
-    task: str
+    task: str | None  # None: no task label (the row only teaches the tier head)
     tier: int | None = None
     domain: str | None = None
     lang: str = "en"

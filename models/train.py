@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import time
 import zlib
 from collections import Counter
@@ -64,8 +65,24 @@ HEADS = (
 )
 
 
-def corpus(data: Path) -> list[Row]:
-    real = datasets.load_all(data)
+# Rows the pipeline itself labelled: the prompt (stored only with ROUTER_STORE_PROMPTS, redacted)
+# joined with the tier whose answer was finally accepted; the task label is the caller's hint.
+OUTCOME_SQL = """
+SELECT t.text, t.task_hint, r.final_tier
+FROM (SELECT request_id, text, task_hint FROM llm.request_texts FINAL WHERE text != '') AS t
+INNER JOIN (SELECT request_id, final_tier FROM llm.requests FINAL
+            WHERE status = 'ok' AND best_effort = 0 AND final_tier BETWEEN 1 AND 3) AS r USING (request_id)
+"""
+
+
+def outcome_rows(client: Any) -> list[Row]:
+    """Training rows from ClickHouse (``client`` is a clickhouse-connect client)."""
+    return [Row(text, "clickhouse", hint if hint in datasets.TASKS else None, tier=int(tier))
+            for text, hint, tier in client.query(OUTCOME_SQL).result_rows]
+
+
+def corpus(data: Path, extra: Sequence[Row] = ()) -> list[Row]:
+    real = datasets.load_all(data) + list(extra)
     passages = [r.text for r in real if r.source in ("vicuna_bench", "arena_hard", "mmlu_pro")
                 or r.source.startswith("llmrouter:natural_qa")]
     rows = real + synthetic.generate(passages)
@@ -107,6 +124,10 @@ def evaluate_head(booster: lgb.Booster, temperature: float, x: np.ndarray, y: np
     return report(y, softmax(booster.predict(x, raw_score=True), temperature), classes)
 
 
+def _redact(url: str) -> str:
+    return re.sub(r"//[^/@]*@", "//***@", url)
+
+
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -122,9 +143,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m models.train")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--out", type=Path, default=ARTIFACTS)
+    parser.add_argument("--from-clickhouse", metavar="URL", default="",
+                        help="also learn from the pipeline's outcomes (chdb:///path with the sink stopped, or a "
+                             "server URL); needs ROUTER_STORE_PROMPTS=1 on the workers")
     args = parser.parse_args(argv)
     t0 = time.monotonic()
-    rows = corpus(args.data)
+    extra: list[Row] = []
+    if args.from_clickhouse:
+        import clickhouse_connect  # noqa: PLC0415 - only this path needs it
+
+        extra = outcome_rows(clickhouse_connect.get_client(dsn=args.from_clickhouse))
+        print(f"{len(extra)} labelled rows from ClickHouse")
+    rows = corpus(args.data, extra)
     x = featurize_batch([(r.text, 1, False) for r in rows])
     print(f"{len(rows)} rows featurized in {time.monotonic() - t0:.1f}s")
     args.out.mkdir(parents=True, exist_ok=True)
@@ -151,7 +181,9 @@ def main(argv: list[str] | None = None) -> int:
         "lightgbm": lgb.__version__,
         "params": PARAMS,
         "heads": heads,
-        "labels_from": "public datasets in ../shared/data (see data_files) plus templated rows (models/synthetic.py)",
+        "labels_from": "public datasets in ../shared/data (see data_files) plus templated rows (models/synthetic.py)"
+        + (f"; {len(extra)} pipeline outcomes from ClickHouse {_redact(args.from_clickhouse)} (tier = accepted "
+           "tier, task = caller hint)" if args.from_clickhouse else ""),
         "data_files": data_files(args.data),
         "rows_by_source": dict(sorted(Counter(r.source for r in rows).items())),
         "split": "crc32(text) % 100: <80 train, <90 validation, else test",

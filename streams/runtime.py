@@ -41,6 +41,7 @@ def pipeline_deps(settings: Settings, outbox: Outbox) -> tuple[PipelineDeps, lis
         clock=clock,
         outbox=outbox,
         invoke_batch=settings.invoke_batch,
+        store_prompts=settings.store_prompts,
     )
     return deps, clients
 

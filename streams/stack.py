@@ -161,6 +161,7 @@ class Stack:
             "ROUTER_MAX_ESCALATIONS": str(s.max_escalations),
             "ROUTER_PARTITIONS": str(s.partitions),
             "ROUTER_DRIFT_WINDOW_S": str(s.drift_window_s),
+            "ROUTER_STORE_PROMPTS": "1" if s.store_prompts else "0",
         }
         name = f"{role}-{index}"
         proc = self._spawn(name, [sys.executable, "-m", "streams", "worker", "--role", role,

@@ -6,18 +6,28 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from core import outcomes
 from core.events import Attempt
 from streams.clickhouse import OutcomeWriter, connect, migrate, migrations
+from models.train import outcome_rows
 from tests.fakes import job
+from tests.fakes import request as make_request
 
 
-def test_migrations_idempotent_and_replays_collapse(tmp_path_factory) -> None:
-    path: Path = tmp_path_factory.mktemp("chdb")
-    client = connect(f"chdb://{path}")
-    applied = migrate(client)
-    assert applied == [name for _, name, _ in migrations()]
-    assert migrate(client) == []
+@pytest.fixture(scope="session")
+def chdb_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """chDB allows one data path per process: every in-process test shares this one."""
+    return tmp_path_factory.mktemp("chdb")
+
+
+def test_migrations_idempotent_and_replays_collapse(chdb_path: Path) -> None:
+    client = connect(f"chdb://{chdb_path}")
+    migrate(client)
+    recorded = [r[0] for r in client.query("SELECT name FROM llm.schema_migrations FINAL ORDER BY version").result_rows]
+    assert recorded == [name for _, name, _ in migrations()]
+    assert migrate(client) == []  # a second run applies nothing
     tables = {r[0] for r in client.query("SHOW TABLES FROM llm").result_rows}
     assert {"requests", "attempts", "decisions", "escalations", "schema_migrations"} <= tables
 
@@ -34,3 +44,24 @@ def test_migrations_idempotent_and_replays_collapse(tmp_path_factory) -> None:
     assert result[0] == 1
     assert float(result[1]) == 0.0000825
     assert result[2] == 100
+
+
+def test_retraining_rows_join_texts_with_accepted_tiers(chdb_path: Path) -> None:
+    """models.train --from-clickhouse reads exactly the accepted, non-best-effort requests."""
+    client = connect(f"chdb://{chdb_path}")
+    migrate(client)
+    writer = OutcomeWriter(client)
+    rows = []
+    for rid, hint, status, tier, best_effort in [("rt-1", "code", "ok", 2, 0), ("rt-2", "", "ok", 1, 0),
+                                                 ("rt-3", "math", "error", 0, 0), ("rt-4", "chat", "ok", 3, 1)]:
+        j = job(tier or 1)
+        j.request = make_request(request_id=rid, task_type=hint or None,
+                                 messages=[{"role": "user", "content": f"prompt {rid} mail me at a@b.co"}])
+        a = Attempt(1, "m", "p", tier, "ok", 1_800_000_000_000, 1.0, content="x")
+        j.attempts.append(a)
+        writer.insert("request_texts", [outcomes.text_row(j, 1_800_000_000_001)])
+        rows.append(outcomes.request_row(j, status, "", a if status == "ok" else None, 1_800_000_000_002,
+                                         best_effort=bool(best_effort)))
+    writer.insert("requests", rows)
+    got = sorted((r.text, r.task, r.tier) for r in outcome_rows(client))
+    assert got == [("prompt rt-1 mail me at [EMAIL]", "code", 2), ("prompt rt-2 mail me at [EMAIL]", None, 1)]
