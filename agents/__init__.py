@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from core.clock import Clock
 from core.drift import DriftMonitor
 from core.invocation import Invoker
-from core.ports import Classifier, HealthView
+from core.ports import Classifier, HealthView, SpendView
 from core.routing import RoutingPolicy
 from core.events import Job
 from core.stages import Incoming, Out, internal_error
@@ -39,6 +39,7 @@ class PipelineDeps:
     classifier: Classifier
     policy: RoutingPolicy
     health: HealthView
+    spend: SpendView
     invoker: Invoker
     limits: CascadeLimits
     clock: Clock

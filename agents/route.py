@@ -13,10 +13,10 @@ log = logging.getLogger(__name__)
 
 
 def register(app: Any, source: Any, deps: PipelineDeps) -> Any:
-    names, policy, health, clock = deps.names, deps.policy, deps.health, deps.clock
+    names, policy, health, spend, clock = deps.names, deps.policy, deps.health, deps.spend, deps.clock
 
     def step(job: Job) -> list[Out]:
-        return route(job, policy, health, names, clock.now_ms())
+        return route(job, policy, health, names, clock.now_ms(), spend)
 
     @app.agent(source, name="route", concurrency=1)
     async def route_agent(stream: Any) -> None:

@@ -40,6 +40,10 @@ class ModelSpec:
     privacy: str = "standard"
     capabilities: tuple[str, ...] = ()
     fallbacks: tuple[str, ...] = ()
+    rpm: int = 0  # requests per minute the provider allows us (0: unlimited)
+    tpm: int = 0  # tokens per minute
+    max_concurrency: int = 0  # calls in flight at once (0: unlimited)
+    typical_latency_ms: int = 1000  # time to a full answer, for latency-class routing
 
     @property
     def wire_model(self) -> str:
@@ -50,10 +54,22 @@ class ModelSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class Budget:
+    daily_usd: float = 0.0  # 0: no limit
+    monthly_usd: float = 0.0
+    downgrade_at: float = 0.8  # share of a limit past which routing drops one tier
+
+
+@dataclass(frozen=True, slots=True)
 class Catalog:
     providers: dict[str, ProviderSpec]
     models: dict[str, ModelSpec]
     tiers: tuple[int, ...] = field(default=())
+    budgets: dict[str, Budget] = field(default_factory=dict)  # by tenant; "default" for the rest
+    realtime_latency_ms: int = 8000  # realtime requests skip models typically slower than this
+
+    def budget(self, tenant: str) -> Budget:
+        return self.budgets.get(tenant) or self.budgets.get("default") or Budget()
 
     @property
     def top_tier(self) -> int:
@@ -85,10 +101,32 @@ def parse_catalog(data: dict[str, Any], source: str = "<catalog>", sim_url: str 
         for fb in m.fallbacks:
             if fb not in models:
                 problems.append(f"{source}: models.{m.name}.fallbacks: unknown model {fb!r}")
+    budgets = _budgets(data.get("budgets", {}), source, problems)
+    routing = data.get("routing", {})
+    realtime = _number(routing, "realtime_latency_ms", 8000, f"{source}: routing", problems)
     if problems:
         raise ConfigError("invalid catalog:\n  " + "\n  ".join(problems))
     tiers = tuple(sorted({m.tier for m in models.values()}))
-    return Catalog(providers=providers, models=models, tiers=tiers)
+    return Catalog(providers=providers, models=models, tiers=tiers, budgets=budgets,
+                   realtime_latency_ms=int(realtime))
+
+
+def _budgets(raw: Any, source: str, problems: list[str]) -> dict[str, Budget]:
+    if not isinstance(raw, dict):
+        problems.append(f"{source}: [budgets]: expected tables of tenant budgets")
+        return {}
+    out = {}
+    for tenant, b in raw.items():
+        where = f"{source}: budgets.{tenant}"
+        if not isinstance(b, dict):
+            problems.append(f"{where}: expected a table")
+            continue
+        downgrade = _number(b, "downgrade_at", 0.8, where, problems)
+        if downgrade > 1:
+            problems.append(f"{where}.downgrade_at: expected a share from 0 to 1, got {downgrade}")
+        out[tenant] = Budget(_number(b, "daily_usd", 0, where, problems), _number(b, "monthly_usd", 0, where, problems),
+                             downgrade)
+    return out
 
 
 def _providers(raw: Any, source: str, sim_url: str, problems: list[str]) -> dict[str, ProviderSpec]:
@@ -151,6 +189,10 @@ def _models(raw: Any, source: str, providers: dict[str, ProviderSpec], problems:
             privacy=str(privacy),
             capabilities=tuple(m.get("capabilities", ())),
             fallbacks=tuple(m.get("fallbacks", ())),
+            rpm=int(_number(m, "rpm", 0, where, problems)),
+            tpm=int(_number(m, "tpm", 0, where, problems)),
+            max_concurrency=int(_number(m, "max_concurrency", 0, where, problems)),
+            typical_latency_ms=int(_number(m, "typical_latency_ms", 1000, where, problems)),
         )
     return out
 

@@ -13,6 +13,7 @@ from core.catalog import Catalog, ModelSpec
 from core.clock import Clock
 from core.errors import ProviderError
 from core.events import Attempt, Job
+from core.health import HealthBoard
 from core.ports import CompletionRequest, Provider
 from core.routing import DEFAULT_OUTPUT_TOKENS, fallback_chain
 
@@ -33,12 +34,14 @@ class Invoker:
     """Runs the attempt plan for a job against the providers named by the catalog."""
 
     def __init__(
-        self, catalog: Catalog, providers: Mapping[str, Provider], clock: Clock, retry: RetryPolicy | None = None
+        self, catalog: Catalog, providers: Mapping[str, Provider], clock: Clock, retry: RetryPolicy | None = None,
+        board: HealthBoard | None = None,
     ) -> None:
         self.catalog = catalog
         self.providers = providers
         self.clock = clock
         self.retry = retry or RetryPolicy()
+        self.board = board
 
     async def run(self, job: Job) -> list[Attempt]:
         assert job.decision is not None
@@ -47,7 +50,13 @@ class Invoker:
         attempts: list[Attempt] = []
         first_no = len(job.attempts) + 1
         for i, name in enumerate(fallback_chain(job.decision, self.catalog)):
-            model = self.catalog.model(name)
+            model = self.catalog.models.get(name)
+            if model is None:  # removed by a catalog reload while the request was in flight
+                gone = Attempt(first_no + len(attempts), name, job.decision.provider, job.decision.tier, "error",
+                               self.clock.now_ms(), 0.0, error_code="model_removed",
+                               error_message=f"{name} is no longer in the catalog", fallback=i > 0)
+                attempts.append(gone)
+                continue
             for retry_no in range(self.retry.attempts_per_model):
                 attempt, error = await self._call(model, creq, job, first_no + len(attempts), fallback=i > 0)
                 attempts.append(attempt)
@@ -78,6 +87,8 @@ class Invoker:
             base.error_code, base.error_message = "deadline_exceeded", "deadline passed before the call"
             return base, ProviderError("deadline passed")
         t0 = self.clock.monotonic()
+        if self.board:
+            self.board.started(model.name)
         try:
             reply = await self.providers[model.provider].complete(model, creq, timeout)
         except ProviderError as exc:
@@ -85,6 +96,9 @@ class Invoker:
             base.error_code, base.error_message = exc.code, str(exc)[:500]
             base.http_status = exc.status or 0
             return base, exc
+        finally:
+            if self.board:
+                self.board.finished(model.name)
         base.latency_ms = (self.clock.monotonic() - t0) * 1000
         base.status, base.content, base.finish_reason = "ok", reply.content, reply.finish_reason
         base.input_tokens, base.output_tokens = reply.input_tokens, reply.output_tokens

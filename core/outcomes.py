@@ -29,7 +29,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "decisions": (
         "request_id", "round", "decided_at", "tenant", "task_type", "classifier_confidence",
         "target_tier", "model", "tier", "expected_cost_usd", "reason", "candidate_models",
-        "candidate_tiers", "candidate_costs", "candidate_skips", "version",
+        "candidate_tiers", "candidate_costs", "candidate_skips", "version", "classified_tier", "low_confidence",
+        "pii",
     ),
     "escalations": (
         "request_id", "round", "escalated_at", "tenant", "from_model", "from_tier", "to_tier",
@@ -115,6 +116,9 @@ def decision_row(job: Job, d: Decision, target_tier: int, now_ms: int) -> dict[s
         "candidate_costs": [x.expected_cost_usd for x in d.candidates],
         "candidate_skips": [x.skipped or "" for x in d.candidates],
         "version": now_ms,
+        "classified_tier": c.tier if c else 0,
+        "low_confidence": int(bool(c and c.low_confidence)),
+        "pii": int(bool(c and c.pii) or bool(job.request.data_policy.pii)),
     }
 
 

@@ -42,9 +42,29 @@ class Classifier(Protocol):
 class HealthView(Protocol):
     """What routing may know about a model's availability right now."""
 
-    def is_available(self, model: str) -> bool: ...
+    def unavailable(self, model: str) -> str | None:
+        """None when the model can take calls, else why not ("breaker_open", "saturated")."""
+        ...
+
+    def load(self, model: str) -> float:
+        """Calls in flight relative to the model's limit (0 = idle), for spreading load."""
+        ...
 
 
 class AllHealthy:
-    def is_available(self, model: str) -> bool:
-        return True
+    def unavailable(self, model: str) -> str | None:
+        return None
+
+    def load(self, model: str) -> float:
+        return 0.0
+
+
+class SpendView(Protocol):
+    def spent(self, tenant: str, now_ms: int) -> tuple[float, float]:
+        """USD spent today and this month (UTC)."""
+        ...
+
+
+class NoSpend:
+    def spent(self, tenant: str, now_ms: int) -> tuple[float, float]:
+        return 0.0, 0.0

@@ -1,44 +1,76 @@
-"""Quality, availability, privacy and cost routing over the catalog: a pure policy.
+"""Quality, availability, privacy and budget routing over the catalog: a pure policy.
 
-``RoutingPolicy.decide`` looks at every model in the catalog, records why each one was
-skipped, and picks the cheapest eligible model at the lowest tier that meets the target.
+``RoutingPolicy.decide`` looks at every model in the catalog, records why each one was skipped,
+and picks among the eligible models at the lowest tier that meets the target:
+
+- quality: the target tier comes from the classifier (one tier up when it is unsure or the task
+  is unknown), the request's ``quality_floor``/``preferred_tier`` and escalations; models lacking
+  a capability the task needs (code, math, creative, multilingual, long_context) are skipped
+  when a model at that tier has it;
+- availability: models whose breaker is open or that are saturated are skipped; among models
+  of the chosen tier costing within 10% of the cheapest, the least loaded wins (load spreading);
+- privacy: PII only goes to ``self_hosted``/``zero_retention`` models; ``region`` and
+  ``allowed_providers`` restrict further;
+- budget: a tenant past ``downgrade_at`` of its daily or monthly budget is routed one tier
+  lower; past the budget, requests are rejected; ``max_cost_usd`` bounds the estimated cost.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
 from core.catalog import Catalog, ModelSpec
 from core.errors import RoutingError
 from core.events import Candidate, Decision, Job
-from core.ports import HealthView
+from core.ports import HealthView, NoSpend, SpendView
 from core.tokens import estimate_tokens
 
 DEFAULT_OUTPUT_TOKENS = 512
+LONG_CONTEXT_TOKENS = 32_000
+SPREAD_WITHIN = 1.10  # models costing within 10% of the cheapest count as equivalent
+TASK_CAPABILITY = {"code": "code", "math": "math", "writing": "creative"}
 
 # Reasons that forbid a model outright (also for fallbacks); the others only rank it lower.
 HARD_SKIPS = frozenset(
-    {"provider_not_allowed", "region", "pii_privacy", "context_window", "over_max_cost", "breaker_open",
-     "already_tried"}
+    {"provider_not_allowed", "region", "pii_privacy", "context_window", "over_max_cost", "over_budget",
+     "breaker_open", "saturated", "too_slow", "already_tried", "capability"}
 )
-SOFT_SKIPS = frozenset({"not_cheapest", "higher_tier"})
+SOFT_SKIPS = frozenset({"not_cheapest", "higher_tier", "more_loaded"})
 _FAILURE_CODES = {
     "provider_not_allowed": "no_allowed_model",
     "region": "no_allowed_model",
     "pii_privacy": "no_allowed_model",
     "over_max_cost": "over_budget",
+    "over_budget": "budget_exhausted",
     "breaker_open": "all_providers_down",
+    "saturated": "all_providers_down",
     "context_window": "context_too_long",
+    "too_slow": "no_realtime_model",
     "already_tried": "no_untried_model",
+    "capability": "no_capable_model",
 }
 
 
+@dataclass(frozen=True, slots=True)
+class _Need:
+    """What the request needs, computed once per decision."""
+
+    input_tokens: int
+    output_tokens: int
+    pii: bool
+    capabilities: frozenset[str]
+    remaining_budget: float | None
+
+
 class RoutingPolicy:
-    """Pick a model for a job. Built once per catalog; ``decide`` is pure."""
+    """Pick a model for a job. Built per catalog (``reload`` swaps it); ``decide`` is pure."""
 
     def __init__(self, catalog: Catalog) -> None:
+        self.reload(catalog)
+
+    def reload(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        # cheapest first within a tier, by blended price (1:1 in/out as the tie-breaker basis)
         self._ordered = sorted(
             catalog.models.values(), key=lambda m: (m.tier, m.input_per_mtok + m.output_per_mtok, m.name)
         )
@@ -54,55 +86,102 @@ class RoutingPolicy:
         tier = max(tier, req.quality_floor or 0, req.preferred_tier or 0, job.target_tier)
         return min(max(tier, self.catalog.tiers[0]), self.catalog.top_tier)
 
-    def decide(self, job: Job, health: HealthView) -> Decision:
+    def decide(self, job: Job, health: HealthView, spend: SpendView | None = None, now_ms: int = 0) -> Decision:
         target = self.target_tier(job)
-        req = job.request
-        input_tokens = estimate_tokens(req.prompt_text())
-        output_tokens = req.max_output_tokens or DEFAULT_OUTPUT_TOKENS
-        pii = bool(req.data_policy.pii) or bool(job.classification and job.classification.pii)
-        candidates: list[Candidate] = []
-        chosen: tuple[ModelSpec, Candidate] | None = None
-        tried = {a.model for a in job.attempts}
-        for model in self._ordered:
-            cost = model.cost_usd(input_tokens, output_tokens)
-            reason = "already_tried" if model.name in tried else None
-            reason = reason or self._hard_skip(model, job, health, input_tokens + output_tokens, cost, pii)
-            if reason is None:
-                if model.tier < target:
-                    reason = "below_tier"
-                elif chosen is None:
-                    pass
-                elif model.tier > chosen[0].tier:
-                    reason = "higher_tier"
-                else:
-                    reason = "not_cheapest"
-            cand = Candidate(model.name, model.tier, round(cost, 9), reason)
-            candidates.append(cand)
-            if reason is None:
-                chosen = (model, cand)
+        remaining, downgraded = self._budget(job, spend or NoSpend(), now_ms)
+        if downgraded and not job.escalations:
+            target = max(self.catalog.tiers[0], target - 1)
+        need = self._need(job, remaining)
+        candidates = [self._candidate(m, job, health, need, target) for m in self._ordered]
+        capable = {c.model for c in candidates if c.skipped is None and c.tier >= target}
+        if need.capabilities:  # prefer models with the capability, if any at an eligible tier has it
+            with_cap = {n for n in capable if need.capabilities <= set(self.catalog.model(n).capabilities)}
+            if with_cap:
+                for c in candidates:
+                    if c.model in capable and c.model not in with_cap:
+                        c.skipped = "capability"
+        chosen = self._choose(candidates, health)
         if chosen is None:
             raise self._failure(candidates, target)
-        model, cand = chosen
+        model = self.catalog.model(chosen.model)
         why = f"cheapest eligible at tier {model.tier} (target {target})"
-        return Decision(model.name, model.provider, model.tier, cand.expected_cost_usd, why, candidates)
+        if downgraded and not job.escalations:
+            why += "; tenant near its budget: one tier down"
+        return Decision(model.name, model.provider, model.tier, chosen.expected_cost_usd, why, candidates)
 
-    def _hard_skip(
-        self, model: ModelSpec, job: Job, health: HealthView, tokens: int, cost: float, pii: bool
-    ) -> str | None:
-        policy = job.request.data_policy
+    def _budget(self, job: Job, spend: SpendView, now_ms: int) -> tuple[float | None, bool]:
+        budget = self.catalog.budget(job.request.tenant)
+        day, month = spend.spent(job.request.tenant, now_ms)
+        shares, remaining = [], []
+        for used, limit in ((day, budget.daily_usd), (month, budget.monthly_usd)):
+            if limit > 0:
+                shares.append(used / limit)
+                remaining.append(limit - used)
+        if not shares:
+            return None, False
+        if max(shares) >= 1.0:
+            msg = f"tenant {job.request.tenant!r} has used its budget (day ${day:.4f}, month ${month:.4f})"
+            raise RoutingError(msg, "budget_exhausted")
+        return min(remaining), max(shares) >= budget.downgrade_at
+
+    def _need(self, job: Job, remaining: float | None) -> _Need:
+        req = job.request
+        text = req.prompt_text()
+        input_tokens = estimate_tokens(text)
+        caps = set()
+        task = job.classification.task_type if job.classification else ""
+        if task in TASK_CAPABILITY:
+            caps.add(TASK_CAPABILITY[task])
+        if not text[:2000].isascii():
+            caps.add("multilingual")
+        if input_tokens > LONG_CONTEXT_TOKENS:
+            caps.add("long_context")
+        pii = bool(req.data_policy.pii) or bool(job.classification and job.classification.pii)
+        return _Need(input_tokens, req.max_output_tokens or DEFAULT_OUTPUT_TOKENS, pii, frozenset(caps), remaining)
+
+    def _candidate(self, model: ModelSpec, job: Job, health: HealthView, need: _Need, target: int) -> Candidate:
+        cost = round(model.cost_usd(need.input_tokens, need.output_tokens), 9)
+        reason = self._hard_skip(model, job, health, need, cost)
+        if reason is None and model.tier < target:
+            reason = "below_tier"
+        return Candidate(model.name, model.tier, cost, reason)
+
+    def _hard_skip(self, model: ModelSpec, job: Job, health: HealthView, need: _Need, cost: float) -> str | None:
+        req = job.request
+        policy = req.data_policy
+        if any(a.model == model.name for a in job.attempts):
+            return "already_tried"
         if policy.allowed_providers is not None and model.provider not in policy.allowed_providers:
             return "provider_not_allowed"
         if policy.region and model.region != policy.region:
             return "region"
-        if pii and model.privacy == "standard":
+        if need.pii and model.privacy == "standard":
             return "pii_privacy"
-        if tokens > model.context_window:
+        if need.input_tokens + need.output_tokens > model.context_window:
             return "context_window"
-        if job.request.max_cost_usd is not None and cost > job.request.max_cost_usd:
+        if req.max_cost_usd is not None and cost > req.max_cost_usd:
             return "over_max_cost"
-        if not health.is_available(model.name):
-            return "breaker_open"
-        return None
+        if need.remaining_budget is not None and cost > need.remaining_budget:
+            return "over_budget"
+        if req.latency_class == "realtime" and model.typical_latency_ms > self.catalog.realtime_latency_ms:
+            return "too_slow"
+        return health.unavailable(model.name)
+
+    @staticmethod
+    def _choose(candidates: list[Candidate], health: HealthView) -> Candidate | None:
+        """Lowest eligible tier; within it, the least loaded of the models priced near the cheapest."""
+        eligible = [c for c in candidates if c.skipped is None]
+        if not eligible:
+            return None
+        tier = min(c.tier for c in eligible)
+        at_tier = [c for c in eligible if c.tier == tier]
+        cheapest = min(c.expected_cost_usd for c in at_tier)
+        near = [c for c in at_tier if c.expected_cost_usd <= cheapest * SPREAD_WITHIN + 1e-12]
+        chosen = min(near, key=lambda c: (health.load(c.model), c.expected_cost_usd, c.model))
+        for c in eligible:
+            if c is not chosen:
+                c.skipped = ("higher_tier" if c.tier > tier else "more_loaded" if c in near else "not_cheapest")
+        return chosen
 
     @staticmethod
     def _failure(candidates: list[Candidate], target: int) -> RoutingError:
@@ -118,7 +197,8 @@ def fallback_chain(decision: Decision, catalog: Catalog) -> list[str]:
     """The chosen model, then its catalog fallbacks that routing did not forbid, without repeats."""
     allowed = {c.model for c in decision.candidates if c.skipped is None or c.skipped in SOFT_SKIPS}
     chain = [decision.model]
-    for name in catalog.model(decision.model).fallbacks:
-        if name in allowed and name not in chain:
+    spec = catalog.models.get(decision.model)
+    for name in spec.fallbacks if spec else ():
+        if name in allowed and name not in chain and name in catalog.models:
             chain.append(name)
     return chain

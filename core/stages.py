@@ -17,7 +17,7 @@ from core.drift import DriftMonitor
 from core.errors import InvalidRequestError, RoutingError
 from core.events import Job, Request, decode_json_object, request_from_payload
 from core.invocation import Invoker
-from core.ports import Classifier, HealthView
+from core.ports import Classifier, HealthView, SpendView
 from core.responses import error_response, invalid_request_response, ok_response
 from core.routing import RoutingPolicy
 from core.topics import TopicNames
@@ -103,11 +103,12 @@ def reject(msg: Incoming, payload: dict[str, Any] | None, problems: list[str], n
 # --- route -------------------------------------------------------------------------------
 
 
-def route(job: Job, policy: RoutingPolicy, health: HealthView, names: TopicNames, now_ms: int) -> list[Out]:
+def route(job: Job, policy: RoutingPolicy, health: HealthView, names: TopicNames, now_ms: int,
+          spend: SpendView | None = None) -> list[Out]:
     key = job.request_id.encode()
     target = policy.target_tier(job)
     try:
-        decision = policy.decide(job, health)
+        decision = policy.decide(job, health, spend, now_ms)
     except RoutingError as exc:
         best = best_answer(job)
         if best is not None:  # an escalation found nowhere to go: the best answer so far stands

@@ -26,7 +26,7 @@ class SimState:
         self.models = models or {}
         self.calls: Counter[str] = Counter()
         self.outcomes: dict[str, Counter[str]] = defaultdict(Counter)
-        self.received: dict[str, list[str]] = defaultdict(list)  # model -> request markers seen
+        self.received: dict[str, list[str]] = defaultdict(list)  # model -> start of each prompt it received
         self.rng = random.Random()
 
     def behaviour(self, model: str) -> Behaviour:
@@ -38,11 +38,11 @@ class SimState:
         for name, overrides in (raw.get("models") or {}).items():
             self.models[name] = self.default.with_overrides(overrides)
 
-    def record(self, model: str, outcome: Outcome, marker: str) -> None:
+    def record(self, model: str, outcome: Outcome, prompt: str) -> None:
         self.calls[model] += 1
         self.outcomes[model][outcome.kind] += 1
-        if marker and len(self.received[model]) < 100_000:
-            self.received[model].append(marker)
+        if len(self.received[model]) < 100_000:  # tests check who received what (privacy routing)
+            self.received[model].append(prompt[:200])
 
 
 STATE: web.AppKey[SimState] = web.AppKey("state", SimState)
@@ -63,9 +63,9 @@ def _text_of(messages: list[Any]) -> str:
     return "\n".join(parts)
 
 
-async def _play(state: SimState, model: str, text: str, max_tokens: int, marker: str) -> Outcome:
+async def _play(state: SimState, model: str, text: str, max_tokens: int) -> Outcome:
     outcome = decide(state.behaviour(model), model, text, max_tokens, state.rng.random())
-    state.record(model, outcome, marker)
+    state.record(model, outcome, text)
     if outcome.kind == "hang":
         await asyncio.Event().wait()  # until the client gives up and the connection closes
     if outcome.delay_s:
@@ -87,7 +87,7 @@ async def openai_chat(request: web.Request) -> web.Response:
         return _json({"error": {"message": "model and messages are required", "type": "invalid_request_error"}}, 400)
     text = _text_of(messages)
     max_tokens = int(body.get("max_tokens") or body.get("max_completion_tokens") or 512)
-    out = await _play(state, model, text, max_tokens, request.headers.get("x-sim-marker", ""))
+    out = await _play(state, model, text, max_tokens)
     if out.status != 200:
         err = {"error": {"message": f"simulated {out.kind}", "type": "server_error", "code": out.status}}
         return _json(err, out.status, _error_headers(state, model))
@@ -111,7 +111,7 @@ async def anthropic_messages(request: web.Request) -> web.Response:
         return _json(err, 400)
     text = "\n".join(filter(None, [body.get("system") if isinstance(body.get("system"), str) else "",
                                    _text_of(messages)]))
-    out = await _play(state, model, text, max_tokens, request.headers.get("x-sim-marker", ""))
+    out = await _play(state, model, text, max_tokens)
     if out.status != 200:
         kind = "overloaded_error" if out.status in (503, 529) else "api_error"
         return _json({"type": "error", "error": {"type": kind, "message": f"simulated {out.kind}"}},

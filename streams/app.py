@@ -22,7 +22,9 @@ from agents import classify, invoke, route, sink, verify
 from core.config import Settings
 from core.stages import Out
 from core.topics import TopicNames
+from streams import ledger
 from streams.clickhouse import OutcomeWriter, named_queries
+from streams.runtime import PipelineRuntime
 
 log = logging.getLogger(__name__)
 
@@ -77,17 +79,24 @@ def raw_topic(app: faust.App, *names: str) -> Any:
 
 
 def create_pipeline_app(
-    settings: Settings,
-    make_deps: Callable[[FaustOutbox], tuple[PipelineDeps, list[httpx.AsyncClient]]],
-    web_port: int,
+    settings: Settings, make_runtime: Callable[[FaustOutbox], PipelineRuntime], web_port: int
 ) -> faust.App:
     app = base_app(settings.app_id, settings, web_port)
-    deps, clients = make_deps(FaustOutbox(app))
+    rt = make_runtime(FaustOutbox(app))
+    deps = rt.deps
 
     @app.on_before_shutdown.connect
     async def close_clients(app: faust.App, **kwargs: Any) -> None:  # after the consumer stopped
-        for client in clients:
+        for client in rt.clients:
             await client.aclose()
+
+    @app.task
+    async def follow_spend() -> None:
+        await ledger.follow(settings.kafka_bootstrap, deps.names.outcomes, rt.ledger, deps.clock)
+
+    @app.timer(interval=2.0)
+    async def reload_catalog() -> None:
+        rt.reloader.check()
 
     n = deps.names
     classify.register(app, raw_topic(app, n.requests), deps)

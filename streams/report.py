@@ -32,5 +32,6 @@ def render(query: Query, prefix: str) -> str:
         table(query("summary_by_model", prefix=prefix), "By model (the model that gave the final answer):"),
         table(query("summary_by_tier", prefix=prefix), "By tier:"),
         table(query("status_breakdown", prefix=prefix), "Outcomes:"),
+        table(query("skip_reasons", prefix=prefix), "Why candidate models were skipped:"),
     ]
     return "\n".join(parts)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import os
 import socket
+from dataclasses import dataclass
 
 import httpx
 
 from core.catalog import load_catalog
 from core.clock import SystemClock
+from core.budget import Ledger
 from core.config import Settings
 from core.drift import DriftMonitor
 from core.invocation import Invoker, RetryPolicy
-from core.ports import AllHealthy
+from core.health import HealthBoard
 from core.routing import RoutingPolicy
 from core.topics import TopicNames
 from core.verification import CascadeLimits
@@ -20,30 +22,44 @@ from agents import Outbox, PipelineDeps, SinkDeps
 from models.classifier import LgbmClassifier
 from providers.registry import build_providers
 from streams.clickhouse import OutcomeWriter, connect, migrate
+from streams.reload import CatalogReloader
 
 
-def pipeline_deps(settings: Settings, outbox: Outbox) -> tuple[PipelineDeps, list[httpx.AsyncClient]]:
-    """The pipeline's dependencies, and the HTTP clients to close when the worker stops."""
+@dataclass
+class PipelineRuntime:
+    """Everything a pipeline worker builds at start-up."""
+
+    deps: PipelineDeps
+    clients: list[httpx.AsyncClient]
+    ledger: Ledger
+    reloader: CatalogReloader
+
+
+def pipeline_runtime(settings: Settings, outbox: Outbox) -> PipelineRuntime:
     catalog = load_catalog(settings.catalog_path, settings.sim_url)
     providers, clients = build_providers(catalog)
     clock = SystemClock()
     classifier = LgbmClassifier(settings.model_dir)
     worker = f"{socket.gethostname()}-{os.getpid()}"
+    board, ledger, policy = HealthBoard(catalog), Ledger(), RoutingPolicy(catalog)
+    invoker = Invoker(catalog, providers, clock, RetryPolicy(settings.max_attempts_per_model), board)
     deps = PipelineDeps(
         names=TopicNames(settings.topic_prefix),
         classifier=classifier,
         drift=DriftMonitor(classifier.training_distribution, classifier.version, worker,
                            settings.drift_window_s * 1000),
-        policy=RoutingPolicy(catalog),
-        health=AllHealthy(),
-        invoker=Invoker(catalog, providers, clock, RetryPolicy(settings.max_attempts_per_model)),
+        policy=policy,
+        health=board,
+        spend=ledger,
+        invoker=invoker,
         limits=CascadeLimits(settings.max_escalations, catalog.top_tier),
         clock=clock,
         outbox=outbox,
         invoke_batch=settings.invoke_batch,
         store_prompts=settings.store_prompts,
     )
-    return deps, clients
+    reloader = CatalogReloader(settings.catalog_path, settings.sim_url, policy, invoker, board)
+    return PipelineRuntime(deps, clients, ledger, reloader)
 
 
 def sink_writer(settings: Settings) -> OutcomeWriter:

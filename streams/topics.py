@@ -9,6 +9,13 @@ from core.errors import ConfigError
 from core.topics import TopicNames
 
 
+OUTCOME_RETENTION_MS = 35 * 86_400_000  # budget ledgers are rebuilt from a month of outcomes
+
+
+def topic_config(name: str, names: TopicNames) -> dict[str, str]:
+    return {"retention.ms": str(OUTCOME_RETENTION_MS)} if name == names.outcomes else {}
+
+
 async def ensure_topics(bootstrap: str, names: TopicNames, partitions: int, replication: int = 1) -> list[str]:
     """Create missing topics; return the names created now."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30000)
@@ -23,8 +30,8 @@ async def ensure_topics(bootstrap: str, names: TopicNames, partitions: int, repl
         if not wanted:
             return []
         try:
-            await admin.create_topics([NewTopic(n, num_partitions=partitions, replication_factor=replication)
-                                       for n in wanted])
+            await admin.create_topics([NewTopic(n, num_partitions=partitions, replication_factor=replication,
+                                                topic_configs=topic_config(n, names)) for n in wanted])
         except TopicAlreadyExistsError:
             pass  # another process won the race; the topics exist, which is all we need
         return wanted

@@ -73,11 +73,23 @@ class StubClassifier:
 
 
 class DownModels:
-    def __init__(self, *down: str) -> None:
+    def __init__(self, *down: str, loads: dict[str, float] | None = None) -> None:
         self.down = set(down)
+        self.loads = loads or {}
 
-    def is_available(self, model: str) -> bool:
-        return model not in self.down
+    def unavailable(self, model: str) -> str | None:
+        return "breaker_open" if model in self.down else None
+
+    def load(self, model: str) -> float:
+        return self.loads.get(model, 0.0)
+
+
+class FixedSpend:
+    def __init__(self, day: float, month: float) -> None:
+        self.day, self.month = day, month
+
+    def spent(self, tenant: str, now_ms: int) -> tuple[float, float]:
+        return self.day, self.month
 
 
 class RecordingOutbox:

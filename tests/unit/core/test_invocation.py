@@ -80,3 +80,12 @@ async def test_past_deadline_makes_no_call(catalog: Catalog) -> None:
     attempts = await inv.run(j)
     assert provider.calls == []
     assert attempts[0].error_code == "deadline_exceeded"
+
+
+async def test_model_removed_by_a_reload_becomes_a_failed_attempt(catalog: Catalog) -> None:
+    from dataclasses import replace
+
+    inv, j, provider, _ = _setup(catalog, {})
+    inv.catalog = replace(catalog, models={k: v for k, v in catalog.models.items() if k != "llama-3-1-8b"})
+    attempts = await inv.run(j)
+    assert [(a.model, a.status, a.error_code) for a in attempts] == [("llama-3-1-8b", "error", "model_removed")]

@@ -12,13 +12,20 @@ from core.outcomes import COLUMNS
 _COLUMN = re.compile(r"^\s{4}([a-z_]+)\s+[A-Z]", re.MULTILINE)
 
 
+_ADD = re.compile(r"ALTER TABLE llm\.(\w+) ADD COLUMN IF NOT EXISTS (\w+)")
+
+
 def ddl_columns(table: str) -> list[str]:
+    """Columns after every migration: the CREATE TABLE, then ADD COLUMNs in file order."""
+    columns: list[str] = []
     for path in sorted((REPO_ROOT / "sql").glob("*.sql")):
         text = path.read_text()
         if f"CREATE TABLE IF NOT EXISTS llm.{table}\n" in text:
             body = text.split("(", 1)[1].split("\n)\n", 1)[0]
-            return [c for c in _COLUMN.findall(body) if c != "INDEX"]
-    raise AssertionError(f"no DDL for llm.{table}")
+            columns = [c for c in _COLUMN.findall(body) if c != "INDEX"]
+        columns += [col for t, col in _ADD.findall(text) if t == table]
+    assert columns, f"no DDL for llm.{table}"
+    return columns
 
 
 @pytest.mark.parametrize("table", sorted(COLUMNS))

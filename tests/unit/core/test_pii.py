@@ -1,10 +1,38 @@
 from __future__ import annotations
 
-from core.pii import contains_pii, redact
+import pytest
+
+from core.pii import detect_pii, iban_ok, luhn_ok, my_number_ok, redact
 
 
-def test_detects_and_redacts_email_and_phone() -> None:
-    text = "Call +81 90-1234-5678 or mail taro@example.co.jp"
-    assert contains_pii(text)
-    assert redact(text) == "Call +81 [PHONE] or mail [EMAIL]"
-    assert not contains_pii("What is 2+2? Version 3.11.7")
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        ("mail taro@example.co.jp please", {"email"}),
+        ("Call +81 90-1234-5678 tomorrow", {"phone"}),
+        ("携帯は09012345678です", {"phone"}),
+        ("東京オフィス 03-1234-5678", {"phone"}),
+        ("US office (555) 123-4567", {"phone"}),
+        ("card 4111 1111 1111 1111 exp 12/29", {"card"}),
+        ("card 4111 1111 1111 1112", set()),  # fails Luhn: just a number
+        ("IBAN DE89 3704 0044 0532 0130 00 for the refund", {"iban"}),
+        ("IBAN DE89 3704 0044 0532 0130 01", set()),  # bad checksum
+        ("マイナンバーは 1234 5678 9018 です", {"my_number"}),
+        ("SSN 123-45-6789", {"ssn"}),
+        ("What is 2+2? Python 3.11.7, order #123456", set()),
+        ("The year 2024 had 366 days", set()),
+    ],
+)
+def test_detection_table(text: str, kinds: set[str]) -> None:
+    assert detect_pii(text) == kinds
+
+
+def test_checksums() -> None:
+    assert luhn_ok("4111111111111111") and not luhn_ok("4111111111111112")
+    assert iban_ok("GB82 WEST 1234 5698 7654 32") and not iban_ok("GB82 WEST 1234 5698 7654 33")
+    assert my_number_ok("123456789018") and not my_number_ok("123456789012")
+
+
+def test_redaction() -> None:
+    text = "Call +81 90-1234-5678 or mail taro@example.co.jp, card 4111-1111-1111-1111"
+    assert redact(text) == "Call [PHONE] or mail [EMAIL], card [CARD]"

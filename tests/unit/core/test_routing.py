@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from core.catalog import Catalog
@@ -7,7 +9,7 @@ from core.errors import RoutingError
 from core.events import Attempt, DataPolicy
 from core.ports import AllHealthy
 from core.routing import RoutingPolicy, fallback_chain
-from tests.fakes import DownModels, job
+from tests.fakes import DownModels, FixedSpend, job
 
 
 @pytest.fixture()
@@ -105,3 +107,61 @@ def test_models_already_tried_are_skipped(policy: RoutingPolicy) -> None:
     d = policy.decide(j, AllHealthy())
     assert d.model == "claude-sonnet-4"
     assert {c.model: c.skipped for c in d.candidates}["gpt-4o"] == "already_tried"
+
+
+def test_task_capability_is_preferred(policy: RoutingPolicy) -> None:
+    j = job(1)
+    assert j.classification is not None
+    j.classification.task_type = "code"
+    d = policy.decide(j, AllHealthy())
+    assert d.model == "gpt-4o-mini"  # the cheaper tier-1 models lack "code"
+    assert {c.model: c.skipped for c in d.candidates}["llama-3-1-8b"] == "capability"
+
+
+def test_multilingual_prompt_needs_a_multilingual_model(policy: RoutingPolicy) -> None:
+    d = policy.decide(job(1, messages=[{"role": "user", "content": "こんにちは、元気？"}]), AllHealthy())
+    assert d.model == "qwen-2-5-7b-selfhosted"
+
+
+def test_realtime_skips_slow_models(catalog: Catalog) -> None:
+    slow = RoutingPolicy(catalog)
+    d = slow.decide(job(3, latency_class="realtime"), DownModels("gpt-4o"))
+    assert d.model == "claude-sonnet-4"  # 4 s typical: within the 8 s realtime budget
+    strict = RoutingPolicy(replace(catalog, realtime_latency_ms=3500))
+    with pytest.raises(RoutingError) as info:
+        strict.decide(job(3, latency_class="realtime"), DownModels("gpt-4o"))
+    assert info.value.code in ("no_realtime_model", "all_providers_down")
+    assert strict.decide(job(3, latency_class="batch"), DownModels("gpt-4o")).model == "claude-sonnet-4"
+
+
+def test_load_spreads_across_equivalent_models(policy: RoutingPolicy) -> None:
+    equal = replace(policy.catalog, models={**policy.catalog.models,
+                                            "llama-clone": replace(policy.catalog.model("llama-3-1-8b"), name="llama-clone")})
+    p = RoutingPolicy(equal)
+    assert p.decide(job(1), DownModels(loads={"llama-3-1-8b": 0.9, "llama-clone": 0.1})).model == "llama-clone"
+    d = p.decide(job(1), DownModels(loads={"llama-3-1-8b": 0.1, "llama-clone": 0.9}))
+    assert d.model == "llama-3-1-8b"
+    assert {c.model: c.skipped for c in d.candidates}["llama-clone"] == "more_loaded"
+
+
+def test_budget_downgrade_and_exhaustion(policy: RoutingPolicy) -> None:
+    # default budget: $50/day, $1000/month, downgrade at 80%
+    assert policy.decide(job(2, tenant="acme"), AllHealthy(), FixedSpend(10, 100), 0).tier == 2
+    d = policy.decide(job(2, tenant="acme"), AllHealthy(), FixedSpend(41, 100), 0)
+    assert d.tier == 1 and "budget" in d.reason
+    with pytest.raises(RoutingError) as info:
+        policy.decide(job(2, tenant="acme"), AllHealthy(), FixedSpend(1, 1000), 0)
+    assert info.value.code == "budget_exhausted"
+
+
+def test_escalation_is_not_downgraded_by_budget(policy: RoutingPolicy) -> None:
+    j = job(1, tenant="acme")
+    j.escalations = ["empty"]
+    j.target_tier = 2
+    assert policy.decide(j, AllHealthy(), FixedSpend(41, 100), 0).tier == 2
+
+
+def test_fallback_chain_skips_models_removed_from_the_catalog(policy: RoutingPolicy) -> None:
+    d = policy.decide(job(1), AllHealthy())
+    smaller = replace(policy.catalog, models={k: v for k, v in policy.catalog.models.items() if k != "gpt-4o-mini"})
+    assert fallback_chain(d, smaller) == ["llama-3-1-8b"]

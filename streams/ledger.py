@@ -1,0 +1,74 @@
+"""Keep the tenant budget ledger current from the outcomes topic.
+
+Every pipeline worker reads the whole topic (no consumer group, nothing committed) from the
+start of the current month, so each has the full picture however partitions are assigned; the
+ledger skips replayed rows by request id. The outcomes topic keeps 35 days for this reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from core.budget import Ledger
+from core.clock import Clock
+
+log = logging.getLogger(__name__)
+_REQUEST_ROW = b'{"t":"requests"'
+
+
+def month_start_ms(now_ms: int) -> int:
+    d = datetime.fromtimestamp(now_ms / 1000, UTC)
+    return int(datetime(d.year, d.month, 1, tzinfo=UTC).timestamp() * 1000)
+
+
+def apply(ledger: Ledger, value: bytes) -> None:
+    """Add one outcome message to the ledger if it is a request row with a cost."""
+    if not value.startswith(_REQUEST_ROW):
+        return
+    row = orjson.loads(value)["r"]
+    if row.get("cost_usd"):
+        ledger.add(row["tenant"], row["completed_at"], float(row["cost_usd"]), row["request_id"])
+
+
+async def follow(bootstrap: str, topic: str, ledger: Ledger, clock: Clock) -> None:
+    """Run until cancelled: catch up from the month's start, then follow new outcomes."""
+    # subscribed without a group: the consumer assigns itself every partition and commits nothing
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+                                max_poll_records=5000)
+    await consumer.start()
+    try:
+        tps = await _assignment(consumer)
+        start = month_start_ms(clock.now_ms())
+        offsets = await consumer.offsets_for_times(dict.fromkeys(tps, start))
+        for tp in tps:
+            if offsets.get(tp) is not None:
+                consumer.seek(tp, offsets[tp].offset)
+            else:
+                await consumer.seek_to_end(tp)
+        while True:
+            batches = await consumer.getmany(timeout_ms=1000)
+            for records in batches.values():
+                for rec in records:
+                    apply(ledger, rec.value)
+            ledger.prune(clock.now_ms())
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("budget ledger stopped following %s; budgets are not enforced until restart", topic)
+    finally:
+        await consumer.stop()
+
+
+async def _assignment(consumer: AIOKafkaConsumer) -> list[TopicPartition]:
+    for _ in range(100):
+        tps = sorted(consumer.assignment())
+        if tps:
+            return tps
+        await asyncio.sleep(0.1)  # the first metadata fetch assigns the partitions
+    msg = "no partitions assigned to the ledger consumer"
+    raise RuntimeError(msg)
