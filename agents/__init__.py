@@ -46,8 +46,9 @@ class PipelineDeps:
     outbox: Outbox
     drift: DriftMonitor | None = None
     store_prompts: bool = False
+    worker: str = ""
+    max_in_flight: int = 2000  # provider calls in flight per worker
     batch: int = 500  # per-stage batch (classify, route, verify)
-    invoke_batch: int = 500
     within_s: float = 0.005
 
 

@@ -1,4 +1,10 @@
-"""invoke: call the chosen provider for a batch of routed requests, all calls in flight at once."""
+"""invoke: call the chosen provider; every request is its own task, so no call waits for another.
+
+Each event is acked only after everything it caused has been handed to the producer. Faust
+commits an offset only when every earlier offset of the partition is acked, so out-of-order
+completion is safe, and a crash replays exactly the calls that were in flight. ``max_in_flight``
+bounds the tasks; when it is reached the agent stops reading and Kafka holds the backlog.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from typing import Any
 
 from agents import PipelineDeps
 from core.events import Job
-from core.stages import Out, internal_error, invoke
+from core.stages import internal_error, invoke
 
 log = logging.getLogger(__name__)
 
@@ -16,17 +22,35 @@ log = logging.getLogger(__name__)
 def register(app: Any, source: Any, deps: PipelineDeps) -> Any:
     names, invoker, clock, outbox = deps.names, deps.invoker, deps.clock, deps.outbox
 
-    async def one(raw: bytes) -> list[Out]:
+    async def one(event: Any) -> None:
+        raw = event.value
         try:
-            return await invoke(Job.decode(raw), invoker, names)
+            outs = await invoke(Job.decode(raw), invoker, names, deps.worker)
         except Exception as exc:
             log.exception("invoke failed")
-            return internal_error(raw, exc, names, clock.now_ms())
+            outs = internal_error(raw, exc, names, clock.now_ms())
+        await outbox.send_all(outs)  # if this raises, the event stays unacked and is replayed
+        event.ack()
 
     @app.agent(source, name="invoke", concurrency=1)
     async def invoke_agent(stream: Any) -> None:
-        async for events in stream.take_events(deps.invoke_batch, within=deps.within_s):
-            results = await asyncio.gather(*(one(e.value) for e in events))
-            await outbox.send_all([o for outs in results for o in outs])
+        slots = asyncio.Semaphore(deps.max_in_flight)
+        running: set[asyncio.Task[None]] = set()
+
+        def finished(task: asyncio.Task[None]) -> None:
+            running.discard(task)
+            slots.release()
+            if not task.cancelled() and task.exception() is not None:
+                log.error("invoke task failed; its request will be replayed", exc_info=task.exception())
+
+        try:
+            async for event in stream.noack().events():
+                await slots.acquire()
+                task = asyncio.create_task(one(event))
+                running.add(task)
+                task.add_done_callback(finished)
+        finally:
+            for task in list(running):
+                task.cancel()
 
     return invoke_agent

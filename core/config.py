@@ -30,7 +30,8 @@ class Settings:
     partitions: int = 6
     max_escalations: int = 2
     max_attempts_per_model: int = 2
-    invoke_batch: int = 500
+    max_in_flight: int = 2000
+    session_timeout_s: float = 30.0
     sink_batch: int = 5000
     sink_within_s: float = 0.5
     web_port: int = 6066
@@ -80,6 +81,8 @@ class Settings:
             partitions=get_int("ROUTER_PARTITIONS", base.partitions),
             max_escalations=get_int("ROUTER_MAX_ESCALATIONS", base.max_escalations),
             web_port=get_int("ROUTER_WEB_PORT", base.web_port),
+            max_in_flight=get_int("ROUTER_MAX_IN_FLIGHT", base.max_in_flight),
+            session_timeout_s=float(get_int("ROUTER_SESSION_TIMEOUT_S", int(base.session_timeout_s))),
             drift_window_s=get_int("ROUTER_DRIFT_WINDOW_S", base.drift_window_s),
             store_prompts=get("ROUTER_STORE_PROMPTS", "0").lower() in ("1", "true", "yes", "on"),
             log_level=get("ROUTER_LOG_LEVEL", base.log_level),

@@ -54,7 +54,10 @@ class ProviderError(RouterError):
         model: str = "",
         status: int | None = None,
         retry_after: float | None = None,
+        code: str | None = None,
     ) -> None:
+        if code is not None:
+            self.code = code
         self.provider = provider
         self.model = model
         self.status = status

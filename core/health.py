@@ -1,30 +1,41 @@
-"""Per-model availability as the invoke stage sees it, read by routing (a ``HealthView``)."""
+"""Per-model availability as the invoke stage sees it: circuit breakers, calls in flight against
+``max_concurrency``, and rpm/tpm token buckets. Routing reads it as a ``HealthView``; breaker
+state changes queue up as transitions for the invoke stage to publish as control events."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 
+from core.breaker import OPEN, BreakerSettings, CircuitBreaker, TokenBucket, Transition
 from core.catalog import Catalog
+from core.clock import Clock
 
 
 class HealthBoard:
-    """Calls in flight per model against its ``max_concurrency``: saturation and load."""
-
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, clock: Clock, breaker: BreakerSettings | None = None) -> None:
         self.catalog = catalog
+        self.clock = clock
+        self.breaker_settings = breaker or BreakerSettings()
         self.in_flight: dict[str, int] = defaultdict(int)
+        self.breakers: dict[str, CircuitBreaker] = {}
+        self._slots: dict[str, asyncio.Semaphore] = {}
+        self._rpm: dict[str, TokenBucket] = {}
+        self._tpm: dict[str, TokenBucket] = {}
+        self.transitions: list[Transition] = []
 
-    def started(self, model: str) -> None:
-        self.in_flight[model] += 1
+    def breaker(self, model: str) -> CircuitBreaker:
+        b = self.breakers.get(model)
+        if b is None:
+            b = self.breakers[model] = CircuitBreaker(model, self.breaker_settings)
+        return b
 
-    def finished(self, model: str) -> None:
-        self.in_flight[model] -= 1
-
-    def _limit(self, model: str) -> int:
-        spec = self.catalog.models.get(model)
-        return spec.max_concurrency if spec else 0
+    # --- what routing reads --------------------------------------------------------------
 
     def unavailable(self, model: str) -> str | None:
+        b = self.breakers.get(model)
+        if b is not None and b.state == OPEN and not self._cooled_down(b):
+            return "breaker_open"
         limit = self._limit(model)
         if limit and self.in_flight[model] >= limit:
             return "saturated"
@@ -33,3 +44,62 @@ class HealthBoard:
     def load(self, model: str) -> float:
         limit = self._limit(model)
         return self.in_flight[model] / limit if limit else 0.0
+
+    def _cooled_down(self, b: CircuitBreaker) -> bool:
+        return self.clock.monotonic() - b._opened_at >= b.s.cooldown_s  # noqa: SLF001 - same module family
+
+    def _limit(self, model: str) -> int:
+        spec = self.catalog.models.get(model)
+        return spec.max_concurrency if spec else 0
+
+    # --- what the invoker does around a call ------------------------------------------------
+
+    def allow(self, model: str) -> bool:
+        allowed, change = self.breaker(model).allow(self.clock.monotonic())
+        if change:
+            self.transitions.append(change)
+        return allowed
+
+    def record(self, model: str, failed: bool) -> None:
+        change = self.breaker(model).record(self.clock.monotonic(), failed)
+        if change:
+            self.transitions.append(change)
+
+    async def acquire(self, model: str, timeout_s: float) -> bool:
+        """A concurrency slot for ``model`` (waiting up to ``timeout_s``); False if none came."""
+        limit = self._limit(model)
+        if limit:
+            slot = self._slots.get(model)
+            if slot is None:
+                slot = self._slots[model] = asyncio.Semaphore(limit)
+            try:
+                await asyncio.wait_for(slot.acquire(), timeout_s)
+            except TimeoutError:
+                return False
+        self.in_flight[model] += 1
+        return True
+
+    def release(self, model: str) -> None:
+        self.in_flight[model] -= 1
+        slot = self._slots.get(model)
+        if slot is not None:
+            slot.release()
+
+    def rate_wait(self, model: str, tokens: int) -> float:
+        """Seconds to wait before a call of ``tokens`` fits the model's rpm and tpm (0: go now)."""
+        spec = self.catalog.models.get(model)
+        if spec is None:
+            return 0.0
+        now = self.clock.monotonic()
+        wait = 0.0
+        if spec.rpm:
+            bucket = self._rpm.setdefault(model, TokenBucket(spec.rpm, now))
+            wait = max(wait, bucket.wait_time(1, now))
+        if spec.tpm:
+            bucket = self._tpm.setdefault(model, TokenBucket(spec.tpm, now))
+            wait = max(wait, bucket.wait_time(tokens, now))
+        return wait
+
+    def drain_transitions(self) -> list[Transition]:
+        out, self.transitions = self.transitions, []
+        return out

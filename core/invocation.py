@@ -11,11 +11,13 @@ from dataclasses import dataclass
 
 from core.catalog import Catalog, ModelSpec
 from core.clock import Clock
+from core.breaker import HEALTH_FAILURES
 from core.errors import ProviderError
-from core.events import Attempt, Job
+from core.events import Attempt, Job, message_text
 from core.health import HealthBoard
 from core.ports import CompletionRequest, Provider
 from core.routing import DEFAULT_OUTPUT_TOKENS, fallback_chain
+from core.tokens import estimate_tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +43,7 @@ class Invoker:
         self.providers = providers
         self.clock = clock
         self.retry = retry or RetryPolicy()
-        self.board = board
+        self.board = board or HealthBoard(catalog, clock)
 
     async def run(self, job: Job) -> list[Attempt]:
         assert job.decision is not None
@@ -60,7 +62,7 @@ class Invoker:
             for retry_no in range(self.retry.attempts_per_model):
                 attempt, error = await self._call(model, creq, job, first_no + len(attempts), fallback=i > 0)
                 attempts.append(attempt)
-                if error is None or attempt.error_code == "deadline_exceeded":
+                if error is None or attempt.error_code in ("deadline_exceeded", "rate_limited_local"):
                     return attempts
                 if not error.retryable or retry_no + 1 == self.retry.attempts_per_model:
                     break
@@ -83,24 +85,43 @@ class Invoker:
         if job.request.deadline_ms is not None:
             timeout = min(timeout, (job.request.deadline_ms - started_ms) / 1000)
         base = Attempt(no, model.name, model.provider, model.tier, "error", started_ms, 0.0, fallback=fallback)
-        if timeout <= 0:
-            base.error_code, base.error_message = "deadline_exceeded", "deadline passed before the call"
-            return base, ProviderError("deadline passed")
+        refused = await self._admit(model, creq, timeout)
+        if refused is not None:
+            base.error_code, base.error_message = refused.code, str(refused)
+            return base, refused
         t0 = self.clock.monotonic()
-        if self.board:
-            self.board.started(model.name)
         try:
             reply = await self.providers[model.provider].complete(model, creq, timeout)
         except ProviderError as exc:
             base.latency_ms = (self.clock.monotonic() - t0) * 1000
             base.error_code, base.error_message = exc.code, str(exc)[:500]
             base.http_status = exc.status or 0
+            self.board.record(model.name, exc.code in HEALTH_FAILURES)
             return base, exc
         finally:
-            if self.board:
-                self.board.finished(model.name)
+            self.board.release(model.name)
+        self.board.record(model.name, False)
         base.latency_ms = (self.clock.monotonic() - t0) * 1000
         base.status, base.content, base.finish_reason = "ok", reply.content, reply.finish_reason
         base.input_tokens, base.output_tokens = reply.input_tokens, reply.output_tokens
         base.cost_usd = round(model.cost_usd(reply.input_tokens, reply.output_tokens), 9)
         return base, None
+
+    async def _admit(self, model: ModelSpec, creq: CompletionRequest, timeout: float) -> ProviderError | None:
+        """Breaker, rate limits and a concurrency slot; on success a slot is held (release it)."""
+        if timeout <= 0:
+            return ProviderError("deadline passed before the call", model=model.name, code="deadline_exceeded")
+        if not self.board.allow(model.name):
+            return ProviderError(f"{model.name}: circuit breaker open", model=model.name, code="breaker_open")
+        tokens = estimate_tokens("".join(message_text(m) for m in creq.messages)) + creq.max_output_tokens
+        wait = self.board.rate_wait(model.name, tokens)
+        if wait > 0:  # queue here rather than cause a storm of 429s
+            if wait >= timeout:
+                return ProviderError(f"{model.name}: rpm/tpm limit leaves no time before the deadline",
+                                     model=model.name, code="rate_limited_local")
+            await self.clock.sleep(wait)
+            timeout -= wait
+        if not await self.board.acquire(model.name, timeout):
+            return ProviderError(f"{model.name}: no concurrency slot before the deadline", model=model.name,
+                                 code="saturated")
+        return None

@@ -36,6 +36,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "request_id", "round", "escalated_at", "tenant", "from_model", "from_tier", "to_tier",
         "reason", "score", "version",
     ),
+    "control_events": ("ts", "kind", "model", "old_state", "new_state", "reason", "worker", "version"),
     "request_texts": ("request_id", "tenant", "received_at", "task_hint", "text", "version"),
     "classifier_drift": (
         "window_start", "model_version", "worker", "dimension", "bucket", "count", "expected_share", "version",

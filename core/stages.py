@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from core import outcomes
+from core.breaker import Transition
 from core.drift import DriftMonitor
 from core.errors import InvalidRequestError, RoutingError
 from core.events import Job, Request, decode_json_object, request_from_payload
@@ -126,13 +127,26 @@ def route(job: Job, policy: RoutingPolicy, health: HealthView, names: TopicNames
 # --- invoke ------------------------------------------------------------------------------
 
 
-async def invoke(job: Job, invoker: Invoker, names: TopicNames) -> list[Out]:
+async def invoke(job: Job, invoker: Invoker, names: TopicNames, worker: str = "") -> list[Out]:
     attempts = await invoker.run(job)
     job.attempts.extend(attempts)
     job.round_attempts = len(attempts)
     key = job.request_id.encode()
     out = [Out(names.invoked, key, job.encode())]
     out.extend(_row(names, key, "attempts", outcomes.attempt_row(job, a)) for a in attempts)
+    out.extend(control_events(invoker.board.drain_transitions(), names, invoker.clock.now_ms(), worker))
+    return out
+
+
+def control_events(transitions: Sequence[Transition], names: TopicNames, now_ms: int, worker: str) -> list[Out]:
+    """Breaker state changes: an event on the control topic and a ClickHouse row each."""
+    out = []
+    for t in transitions:
+        row = {"ts": now_ms, "kind": "breaker", "model": t.model, "old_state": t.old, "new_state": t.new,
+               "reason": t.reason, "worker": worker, "version": now_ms}
+        key = f"breaker:{t.model}".encode()
+        out.append(Out(names.control, key, orjson.dumps(row)))
+        out.append(_row(names, key, "control_events", row))
     return out
 
 

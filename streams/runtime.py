@@ -41,7 +41,7 @@ def pipeline_runtime(settings: Settings, outbox: Outbox) -> PipelineRuntime:
     clock = SystemClock()
     classifier = LgbmClassifier(settings.model_dir)
     worker = f"{socket.gethostname()}-{os.getpid()}"
-    board, ledger, policy = HealthBoard(catalog), Ledger(), RoutingPolicy(catalog)
+    board, ledger, policy = HealthBoard(catalog, clock), Ledger(), RoutingPolicy(catalog)
     invoker = Invoker(catalog, providers, clock, RetryPolicy(settings.max_attempts_per_model), board)
     deps = PipelineDeps(
         names=TopicNames(settings.topic_prefix),
@@ -55,7 +55,8 @@ def pipeline_runtime(settings: Settings, outbox: Outbox) -> PipelineRuntime:
         limits=CascadeLimits(settings.max_escalations, catalog.top_tier),
         clock=clock,
         outbox=outbox,
-        invoke_batch=settings.invoke_batch,
+        max_in_flight=settings.max_in_flight,
+        worker=worker,
         store_prompts=settings.store_prompts,
     )
     reloader = CatalogReloader(settings.catalog_path, settings.sim_url, policy, invoker, board)

@@ -162,6 +162,8 @@ class Stack:
             "ROUTER_PARTITIONS": str(s.partitions),
             "ROUTER_DRIFT_WINDOW_S": str(s.drift_window_s),
             "ROUTER_STORE_PROMPTS": "1" if s.store_prompts else "0",
+            "ROUTER_SESSION_TIMEOUT_S": str(int(s.session_timeout_s)),
+            "ROUTER_MAX_IN_FLIGHT": str(s.max_in_flight),
         }
         name = f"{role}-{index}"
         proc = self._spawn(name, [sys.executable, "-m", "streams", "worker", "--role", role,
