@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from core.clock import Clock
+from core.dedup import SeenCache
 from core.drift import DriftMonitor
 from core.invocation import Invoker
 from core.ports import Classifier, HealthView, SpendView
@@ -48,6 +49,7 @@ class PipelineDeps:
     store_prompts: bool = False
     worker: str = ""
     max_in_flight: int = 2000  # provider calls in flight per worker
+    seen: SeenCache = field(default_factory=SeenCache)
     batch: int = 500  # per-stage batch (classify, route, verify)
     within_s: float = 0.005
 
@@ -61,13 +63,21 @@ class SinkDeps:
     max_backoff_s: float = 5.0
 
 
+def round_key(stage: str, job: Job) -> str:
+    return f"{stage}:{job.request_id}:{len(job.escalations)}"
+
+
 async def each_job(events: Sequence[Any], step: Callable[[Job], list[Out]], deps: PipelineDeps,
-                   log: logging.Logger) -> None:
-    """Run a per-request step over a batch; a bug answers that request instead of escaping."""
+                   log: logging.Logger, stage: str) -> None:
+    """Run a per-request step over a batch, skipping replays; a bug answers the request instead of escaping."""
     outs: list[Out] = []
+    now = deps.clock.now_ms()
     for e in events:
         try:
-            outs.extend(step(Job.decode(e.value)))
+            job = Job.decode(e.value)
+            if not deps.seen.first(round_key(stage, job), now):
+                continue
+            outs.extend(step(job))
         except Exception as exc:
             log.exception("stage failed")
             outs.extend(internal_error(e.value, exc, deps.names, deps.clock.now_ms()))

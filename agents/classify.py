@@ -19,7 +19,7 @@ def register(app: Any, source: Any, deps: PipelineDeps) -> Any:
         async for events in stream.take_events(deps.batch, within=deps.within_s):
             batch = [incoming(e) for e in events]
             try:
-                outs = accept_requests(batch, classifier, names, clock.now_ms(), drift, deps.store_prompts)
+                outs = accept_requests(batch, classifier, names, clock.now_ms(), drift, deps.store_prompts, deps.seen)
             except Exception:  # last resort: answer each request on its own
                 log.exception("classify batch failed; retrying one by one")
                 outs = []

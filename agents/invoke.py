@@ -12,7 +12,7 @@ import asyncio
 import logging
 from typing import Any
 
-from agents import PipelineDeps
+from agents import PipelineDeps, round_key
 from core.events import Job
 from core.stages import internal_error, invoke
 
@@ -25,7 +25,11 @@ def register(app: Any, source: Any, deps: PipelineDeps) -> Any:
     async def one(event: Any) -> None:
         raw = event.value
         try:
-            outs = await invoke(Job.decode(raw), invoker, names, deps.worker)
+            job = Job.decode(raw)
+            if not deps.seen.first(round_key("invoke", job), clock.now_ms()):
+                event.ack()  # a replay of a call this worker already made
+                return
+            outs = await invoke(job, invoker, names, deps.worker)
         except Exception as exc:
             log.exception("invoke failed")
             outs = internal_error(raw, exc, names, clock.now_ms())

@@ -21,6 +21,6 @@ def register(app: Any, source: Any, deps: PipelineDeps) -> Any:
     @app.agent(source, name="route", concurrency=1)
     async def route_agent(stream: Any) -> None:
         async for events in stream.take_events(deps.batch, within=deps.within_s):
-            await each_job(events, step, deps, log)
+            await each_job(events, step, deps, log, "route")
 
     return route_agent

@@ -14,6 +14,7 @@ import orjson
 
 from core import outcomes
 from core.breaker import Transition
+from core.dedup import SeenCache
 from core.drift import DriftMonitor
 from core.errors import InvalidRequestError, RoutingError
 from core.events import Job, Request, decode_json_object, request_from_payload
@@ -55,7 +56,8 @@ def _row(names: TopicNames, key: bytes, table: str, row: dict[str, Any]) -> Out:
 
 
 def accept_requests(batch: Sequence[Incoming], classifier: Classifier, names: TopicNames,
-                    now_ms: int, drift: DriftMonitor | None = None, store_prompts: bool = False) -> list[Out]:
+                    now_ms: int, drift: DriftMonitor | None = None, store_prompts: bool = False,
+                    seen: SeenCache | None = None) -> list[Out]:
     """Validate and classify a batch; invalid ones get an error response and a DLQ copy.
     With a drift monitor, closed windows of classifier statistics go out as outcome rows;
     with ``store_prompts``, the redacted prompt text too (for retraining)."""
@@ -69,6 +71,8 @@ def accept_requests(batch: Sequence[Incoming], classifier: Classifier, names: To
         except InvalidRequestError as exc:
             out.extend(reject(msg, payload, exc.problems, names, now_ms))
             continue
+        if seen is not None and not seen.first(f"request:{request.request_id}", now_ms):
+            continue  # the same request id again (a replay, or an upstream retry): answered once
         jobs.append(Job(request=request, received_at_ms=msg.timestamp_ms))
     if jobs:
         for job, c in zip(jobs, classifier.classify_batch([j.request for j in jobs]), strict=True):
