@@ -13,7 +13,7 @@ from typing import Any
 
 from core.errors import ConfigError
 
-WIRE_FORMATS = frozenset({"openai", "anthropic"})
+WIRE_FORMATS = frozenset({"openai", "anthropic", "gemini"})
 PRIVACY_CLASSES = frozenset({"self_hosted", "zero_retention", "standard"})
 
 

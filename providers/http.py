@@ -82,6 +82,8 @@ def _error_detail(response: httpx.Response) -> str:
     except ValueError:
         return response.text[:200]
     err = body.get("error") if isinstance(body, dict) else None
+    if isinstance(body, list) and body and isinstance(body[0], dict):  # Gemini may wrap errors in a list
+        err = body[0].get("error")
     if isinstance(err, dict):
         return str(err.get("message") or err.get("type") or err)[:300]
     if isinstance(err, str):

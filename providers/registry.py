@@ -9,12 +9,13 @@ import httpx
 from core.catalog import Catalog
 from core.config import provider_key
 from core.ports import Provider
-from providers import anthropic, openai_compat
+from providers import anthropic, gemini, openai_compat
 from providers.http import make_client
 
 _HEADERS: dict[str, Callable[[str], dict[str, str]]] = {
     "openai": openai_compat.auth_headers,
     "anthropic": anthropic.auth_headers,
+    "gemini": gemini.auth_headers,
 }
 
 
@@ -30,6 +31,8 @@ def build_providers(
         clients.append(client)
         if spec.wire == "anthropic":
             providers[spec.name] = anthropic.AnthropicProvider(spec.name, client)
+        elif spec.wire == "gemini":
+            providers[spec.name] = gemini.GeminiProvider(spec.name, client)
         else:
             providers[spec.name] = openai_compat.OpenAICompatProvider(spec.name, client)
     return providers, clients

@@ -1,4 +1,5 @@
-"""The simulator's HTTP server: OpenAI chat completions and Anthropic Messages, plus /_sim admin.
+"""The simulator's HTTP server: OpenAI chat completions, Anthropic Messages and Gemini
+generateContent, plus /_sim admin.
 
 Admin endpoints (loopback only, for tests and benchmarks):
   GET  /_sim/health            liveness
@@ -124,6 +125,34 @@ async def anthropic_messages(request: web.Request) -> web.Response:
     })
 
 
+async def gemini_generate(request: web.Request) -> web.Response:
+    state: SimState = request.app[STATE]
+    model, _, action = request.match_info["model_action"].partition(":")
+    try:
+        body = orjson.loads(await request.read())
+        contents = body["contents"]
+        max_tokens = int((body.get("generationConfig") or {}).get("maxOutputTokens") or 512)
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        return _json({"error": {"code": 400, "message": "contents is required", "status": "INVALID_ARGUMENT"}}, 400)
+    if action != "generateContent":
+        return _json({"error": {"code": 404, "message": f"unknown action {action}", "status": "NOT_FOUND"}}, 404)
+    system = " ".join(p.get("text", "") for p in (body.get("systemInstruction") or {}).get("parts", []))
+    text = "\n".join(filter(None, [system, *(p.get("text", "") for c in contents for p in c.get("parts", []))]))
+    out = await _play(state, model, text, max_tokens)
+    if out.status != 200:
+        status = {429: "RESOURCE_EXHAUSTED", 503: "UNAVAILABLE"}.get(out.status, "INTERNAL")
+        return _json({"error": {"code": out.status, "message": f"simulated {out.kind}", "status": status}},
+                     out.status, _error_headers(state, model))
+    finish = "MAX_TOKENS" if out.finish_reason == "length" else "STOP"
+    return _json({
+        "candidates": [{"content": {"role": "model", "parts": [{"text": out.content}]}, "finishReason": finish,
+                        "index": 0}],
+        "usageMetadata": {"promptTokenCount": prompt_tokens(text), "candidatesTokenCount": out.output_tokens,
+                          "totalTokenCount": prompt_tokens(text) + out.output_tokens},
+        "modelVersion": model,
+    })
+
+
 async def sim_health(request: web.Request) -> web.Response:
     return _json({"status": "ok"})
 
@@ -160,4 +189,5 @@ def create_app(state: SimState) -> web.Application:
     app.router.add_post("/_sim/reset", sim_reset)
     app.router.add_post(r"/{prefix:.*}/chat/completions", openai_chat)
     app.router.add_post(r"/{prefix:.*}/messages", anthropic_messages)
+    app.router.add_post(r"/{prefix:.*}/models/{model_action}", gemini_generate)
     return app

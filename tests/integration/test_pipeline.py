@@ -8,6 +8,7 @@ import uuid
 import orjson
 from aiokafka import AIOKafkaConsumer
 
+from core.catalog import load_catalog
 from streams.client import collect, publish, run
 from streams.stack import Stack
 from tests.integration.conftest import wait_until
@@ -82,14 +83,14 @@ def test_empty_answer_escalates_one_tier_end_to_end(stack: Stack) -> None:
 
 
 def test_all_providers_down_gives_one_error_response_each(stack: Stack) -> None:
-    models = ["llama-3.1-8b-instant", "Qwen/Qwen2.5-7B-Instruct", "gpt-4o-mini", "gpt-4.1-mini",
-              "claude-3-5-haiku-latest", "gpt-4o", "claude-sonnet-4-20250514"]
+    models = [m.wire_model for m in load_catalog(stack.settings.catalog_path).models.values()]
     stack.configure_sim({"models": {m: {"latency_ms": 0, "down": True} for m in models}})
     try:
         prefix = f"down-{uuid.uuid4().hex[:6]}-"
         ids = {f"{prefix}{i}" for i in range(20)}
         got = _send_and_collect(stack, [_request(rid) for rid in ids], ids)
         assert got.missing_from(ids) == [] and got.duplicates == 0
+        assert all(r["status"] == "error" for r in got.responses.values())
         codes = {r["error"]["code"] for r in got.responses.values()}
         # first calls fail with the provider's 503s; once breakers open, calls are not even tried
         assert codes <= {"provider_unavailable", "breaker_open", "all_providers_down"}

@@ -28,7 +28,7 @@ def test_errors_name_file_key_and_problem() -> None:
     with pytest.raises(ConfigError) as info:
         parse_catalog(data, "cat.toml")
     text = str(info.value)
-    assert "cat.toml: providers.p.wire: expected one of ['anthropic', 'openai'], got 'grpc'" in text
+    assert "cat.toml: providers.p.wire: expected one of ['anthropic', 'gemini', 'openai'], got 'grpc'" in text
     assert "cat.toml: models.m.provider: unknown provider 'nope'" in text
     assert "cat.toml: models.m.tier: expected an integer from 1 to 9, got 12" in text
     assert "cat.toml: models.m.input_per_mtok: expected a non-negative number, got -1" in text

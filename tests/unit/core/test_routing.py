@@ -45,7 +45,7 @@ def test_skip_reasons_are_recorded(policy: RoutingPolicy) -> None:
     reasons = {c.model: c.skipped for c in d.candidates}
     assert reasons["llama-3-1-8b"] == "pii_privacy"
     assert reasons["qwen-2-5-7b-selfhosted"] == "breaker_open"
-    assert d.model == "gpt-4o-mini"
+    assert d.model == "gemini-2-0-flash-lite"  # zero retention: may see PII
     assert reasons["gpt-4o"] == "higher_tier"
 
 
@@ -69,9 +69,10 @@ def test_escalation_target_raises_the_tier(policy: RoutingPolicy) -> None:
 
 
 def test_context_window_skips_small_models(policy: RoutingPolicy) -> None:
-    long_text = "word " * 160_000  # ~200k tokens: beyond every model but the 1M-context one
+    long_text = "word " * 160_000  # ~200k tokens: beyond every model but the 1M-context ones
     d = policy.decide(job(1, messages=[{"role": "user", "content": long_text}]), AllHealthy())
-    assert d.model == "gpt-4-1-mini"
+    assert d.model == "gemini-2-0-flash-lite"
+    assert policy.decide(job(2, messages=[{"role": "user", "content": long_text}]), AllHealthy()).model == "gpt-4-1-mini"
     assert {c.skipped for c in d.candidates if c.model != d.model} >= {"context_window"}
 
 

@@ -46,12 +46,12 @@ async def test_both_wire_formats_round_trip(sim: tuple[SimState, Catalog]) -> No
     state, catalog = sim
     providers, clients = build_providers(catalog, {})
     try:
-        for name in ("gpt-4o", "claude-sonnet-4"):
+        for name in ("gpt-4o", "claude-sonnet-4", "gemini-2-0-flash-lite"):
             model = catalog.model(name)
             reply = await providers[model.provider].complete(model, REQ, 5.0)
             assert reply.finish_reason == "stop" and reply.output_tokens > 0
             assert reply.content.startswith(f"[{model.wire_model}]")
-        assert state.calls == {"gpt-4o": 1, "claude-sonnet-4-20250514": 1}
+        assert state.calls == {"gpt-4o": 1, "claude-sonnet-4-20250514": 1, "gemini-2.0-flash-lite": 1}
     finally:
         for c in clients:
             await c.aclose()

@@ -1,0 +1,68 @@
+"""Google Gemini generateContent (POST /v1beta/models/{model}:generateContent)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from core.catalog import ModelSpec
+from core.events import message_text
+from core.ports import Completion, CompletionRequest
+from providers.http import post_json, protocol_error
+
+_FINISH = {"STOP": "stop", "MAX_TOKENS": "length", "SAFETY": "content_filter", "RECITATION": "content_filter",
+           "BLOCKLIST": "content_filter", "PROHIBITED_CONTENT": "content_filter", "SPII": "content_filter"}
+
+
+def build_payload(request: CompletionRequest) -> dict[str, Any]:
+    """System messages become ``systemInstruction``; assistant turns have role ``model``."""
+    system = [message_text(m) for m in request.messages if m.get("role") in ("system", "developer")]
+    contents = [
+        {"role": "model" if m.get("role") == "assistant" else "user", "parts": [{"text": message_text(m)}]}
+        for m in request.messages
+        if m.get("role") not in ("system", "developer")
+    ]
+    config: dict[str, Any] = {"maxOutputTokens": request.max_output_tokens}
+    fmt = request.response_format or {}
+    if fmt.get("type") in ("json_object", "json_schema"):
+        config["responseMimeType"] = "application/json"
+        schema = (fmt.get("json_schema") or {}).get("schema")
+        if schema:
+            config["responseSchema"] = schema
+    payload: dict[str, Any] = {"contents": contents, "generationConfig": config}
+    if system:
+        payload["systemInstruction"] = {"parts": [{"text": "\n\n".join(system)}]}
+    return payload
+
+
+def parse_reply(body: Any, provider: str, model: str) -> Completion:
+    try:
+        candidate = body["candidates"][0]
+        parts = (candidate.get("content") or {}).get("parts") or []
+        text = "".join(p.get("text", "") for p in parts if isinstance(p, dict))
+        finish = str(candidate.get("finishReason") or "")
+        usage = body.get("usageMetadata") or {}
+        return Completion(
+            content=text,
+            finish_reason=_FINISH.get(finish, finish.lower()),
+            input_tokens=int(usage.get("promptTokenCount") or 0),
+            output_tokens=int(usage.get("candidatesTokenCount") or 0),
+        )
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
+        raise protocol_error(provider, model, f"no candidates[0] ({type(exc).__name__})") from None
+
+
+def auth_headers(api_key: str) -> dict[str, str]:
+    return {"x-goog-api-key": api_key} if api_key else {}
+
+
+class GeminiProvider:
+    def __init__(self, name: str, client: httpx.AsyncClient) -> None:
+        self.name = name
+        self.client = client
+
+    async def complete(self, model: ModelSpec, request: CompletionRequest, timeout_s: float) -> Completion:
+        path = f"/models/{model.wire_model}:generateContent"
+        body = await post_json(self.client, path, build_payload(request), self.name, model.name, timeout_s)
+        return parse_reply(body, self.name, model.name)

@@ -1,0 +1,77 @@
+"""Gemini generateContent: exact request payloads, reply parsing and error mapping."""
+
+from __future__ import annotations
+
+import httpx
+import orjson
+import pytest
+
+from core.catalog import Catalog
+from core.errors import ProviderProtocolError, ProviderRateLimitedError
+from core.ports import CompletionRequest
+from providers.gemini import GeminiProvider
+from providers.registry import build_providers
+
+REQ = CompletionRequest([{"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"},
+                         {"role": "assistant", "content": "hello"}, {"role": "user", "content": "2+2?"}], 100)
+
+
+def _reply(finish: str = "STOP") -> dict:
+    return {"candidates": [{"content": {"role": "model", "parts": [{"text": "4"}]}, "finishReason": finish}],
+            "usageMetadata": {"promptTokenCount": 9, "candidatesTokenCount": 1, "totalTokenCount": 10}}
+
+
+def _provider(catalog: Catalog, handler) -> GeminiProvider:
+    providers, _ = build_providers(catalog, {"GEMINI_API_KEY": "g-key"}, httpx.MockTransport(handler))
+    p = providers["google"]
+    assert isinstance(p, GeminiProvider)
+    return p
+
+
+async def test_exact_request_and_parsed_reply(catalog: Catalog) -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=_reply())
+
+    reply = await _provider(catalog, handler).complete(catalog.model("gemini-2-0-flash-lite"), REQ, 5.0)
+    req = seen[0]
+    assert str(req.url) == "http://sim.test/google/v1beta/models/gemini-2.0-flash-lite:generateContent"
+    assert req.headers["x-goog-api-key"] == "g-key" and "authorization" not in req.headers
+    assert orjson.loads(req.content) == {
+        "contents": [{"role": "user", "parts": [{"text": "hi"}]}, {"role": "model", "parts": [{"text": "hello"}]},
+                     {"role": "user", "parts": [{"text": "2+2?"}]}],
+        "generationConfig": {"maxOutputTokens": 100},
+        "systemInstruction": {"parts": [{"text": "be brief"}]},
+    }
+    assert (reply.content, reply.finish_reason, reply.input_tokens, reply.output_tokens) == ("4", "stop", 9, 1)
+
+
+async def test_json_schema_and_max_tokens(catalog: Catalog) -> None:
+    bodies: list[dict] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        bodies.append(orjson.loads(request.content))
+        return httpx.Response(200, json=_reply("MAX_TOKENS"))
+
+    fmt = {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object"}}}
+    reply = await _provider(catalog, handler).complete(catalog.model("gemini-2-0-flash-lite"),
+                                                       CompletionRequest(REQ.messages, 5, fmt), 5.0)
+    assert bodies[0]["generationConfig"] == {"maxOutputTokens": 5, "responseMimeType": "application/json",
+                                             "responseSchema": {"type": "object"}}
+    assert reply.finish_reason == "length"
+
+
+async def test_resource_exhausted_is_rate_limited(catalog: Catalog) -> None:
+    body = {"error": {"code": 429, "message": "Resource has been exhausted", "status": "RESOURCE_EXHAUSTED"}}
+    with pytest.raises(ProviderRateLimitedError, match="Resource has been exhausted"):
+        await _provider(catalog, lambda r: httpx.Response(429, json=body, headers={"retry-after": "2"})).complete(
+            catalog.model("gemini-2-0-flash-lite"), REQ, 5.0)
+
+
+async def test_blocked_prompt_without_candidates_is_a_protocol_error(catalog: Catalog) -> None:
+    body = {"promptFeedback": {"blockReason": "SAFETY"}}
+    with pytest.raises(ProviderProtocolError):
+        await _provider(catalog, lambda r: httpx.Response(200, json=body)).complete(
+            catalog.model("gemini-2-0-flash-lite"), REQ, 5.0)
