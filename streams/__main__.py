@@ -45,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     w.add_argument("--web-port", type=int, default=None, help="health/status HTTP port; 0 turns it off")
     d = sub.add_parser("demo", help="start everything, send a mixed workload, print a report from ClickHouse")
     d.add_argument("--requests", type=int, default=1200)
+    f = sub.add_parser("faults", help="fault injection through the simulator; prints a table")
+    f.add_argument("--requests", type=int, default=100)
     b = sub.add_parser("bench", help="pipeline overhead and throughput with the simulator answering at once")
     b.add_argument("--requests", type=int, default=5000)
     b.add_argument("--workers", type=int, default=1)
@@ -60,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
             from streams.demo import run_demo
 
             return run_demo(settings, args.requests)
+        if args.command == "faults":
+            from streams.faults import run_faults
+
+            return run_faults(settings, args.requests)
         from streams.bench import run_bench
 
         return run_bench(settings, args.requests, args.workers)
