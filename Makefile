@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-unit test-integration bench install clean train evaluate bench-classifier faults
+.PHONY: demo test test-unit test-integration bench install clean train evaluate bench-classifier faults bench-invoke
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,9 @@ train: $(STAMP)  ## retrain the classifier from ../shared/data into models/artif
 
 evaluate: $(STAMP)  ## evaluation report: models/artifacts/eval_report.md
 	$(PY) -m models.evaluate
+
+bench-invoke: $(STAMP)  ## 5,000 requests against providers answering in 1 s
+	$(PY) -m streams bench --latency-ms 1000 --requests 5000
 
 faults: $(STAMP)  ## fault injection table (outage, 5xx, 429 storm, hang, all down)
 	$(PY) -m streams faults

@@ -24,7 +24,7 @@ class ProviderSpec:
     base_url: str
     api_key_env: str = ""
     timeout_s: float = 30.0
-    max_connections: int = 1000
+    max_connections: int = 2000  # matches the invoke agent's max_in_flight
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +152,7 @@ def _providers(raw: Any, source: str, sim_url: str, problems: list[str]) -> dict
             base_url=base_url.replace("{sim}", sim_url).rstrip("/"),
             api_key_env=str(p.get("api_key_env", "")),
             timeout_s=_number(p, "timeout_s", 30.0, where, problems),
-            max_connections=int(_number(p, "max_connections", 1000, where, problems)),
+            max_connections=int(_number(p, "max_connections", 2000, where, problems)),
         )
     return out
 

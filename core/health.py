@@ -79,6 +79,10 @@ class HealthBoard:
         self.in_flight[model] += 1
         return True
 
+    def has_slot(self, model: str) -> bool:
+        limit = self._limit(model)
+        return not limit or self.in_flight[model] < limit
+
     def release(self, model: str) -> None:
         self.in_flight[model] -= 1
         slot = self._slots.get(model)

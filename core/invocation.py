@@ -51,7 +51,10 @@ class Invoker:
         creq = CompletionRequest(req.messages, req.max_output_tokens or DEFAULT_OUTPUT_TOKENS, req.response_format)
         attempts: list[Attempt] = []
         first_no = len(job.attempts) + 1
-        for i, name in enumerate(fallback_chain(job.decision, self.catalog)):
+        chain = fallback_chain(job.decision, self.catalog)
+        if not self.board.has_slot(chain[0]):  # the choice is saturated: start where a slot is free
+            chain.sort(key=lambda name: not self.board.has_slot(name))
+        for i, name in enumerate(chain):
             model = self.catalog.models.get(name)
             if model is None:  # removed by a catalog reload while the request was in flight
                 gone = Attempt(first_no + len(attempts), name, job.decision.provider, job.decision.tier, "error",

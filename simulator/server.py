@@ -29,6 +29,8 @@ class SimState:
         self.outcomes: dict[str, Counter[str]] = defaultdict(Counter)
         self.received: dict[str, list[str]] = defaultdict(list)  # model -> start of each prompt it received
         self.rng = random.Random()
+        self.in_flight = 0
+        self.peak_in_flight = 0
 
     def behaviour(self, model: str) -> Behaviour:
         return self.models.get(model, self.default)
@@ -67,10 +69,15 @@ def _text_of(messages: list[Any]) -> str:
 async def _play(state: SimState, model: str, text: str, max_tokens: int) -> Outcome:
     outcome = decide(state.behaviour(model), model, text, max_tokens, state.rng.random())
     state.record(model, outcome, text)
-    if outcome.kind == "hang":
-        await asyncio.Event().wait()  # until the client gives up and the connection closes
-    if outcome.delay_s:
-        await asyncio.sleep(outcome.delay_s)
+    state.in_flight += 1
+    state.peak_in_flight = max(state.peak_in_flight, state.in_flight)
+    try:
+        if outcome.kind == "hang":
+            await asyncio.Event().wait()  # until the client gives up and the connection closes
+        if outcome.delay_s:
+            await asyncio.sleep(outcome.delay_s)
+    finally:
+        state.in_flight -= 1
     return outcome
 
 
@@ -160,7 +167,7 @@ async def sim_health(request: web.Request) -> web.Response:
 async def sim_stats(request: web.Request) -> web.Response:
     state: SimState = request.app[STATE]
     return _json({"calls": dict(state.calls), "outcomes": {m: dict(c) for m, c in state.outcomes.items()},
-                  "received": state.received})
+                  "received": state.received, "in_flight": state.in_flight, "peak_in_flight": state.peak_in_flight})
 
 
 async def sim_config(request: web.Request) -> web.Response:
@@ -176,6 +183,7 @@ async def sim_reset(request: web.Request) -> web.Response:
     state: SimState = request.app[STATE]
     state.calls.clear()
     state.outcomes.clear()
+    state.peak_in_flight = state.in_flight
     state.received.clear()
     return _json({"status": "reset"})
 

@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("bench", help="pipeline overhead and throughput with the simulator answering at once")
     b.add_argument("--requests", type=int, default=5000)
     b.add_argument("--workers", type=int, default=1)
+    b.add_argument("--latency-ms", type=int, default=0, help="simulator answer time (e.g. 1000 for 1 s)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
@@ -68,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             return run_faults(settings, args.requests)
         from streams.bench import run_bench
 
-        return run_bench(settings, args.requests, args.workers)
+        return run_bench(settings, args.requests, args.workers, args.latency_ms)
     except (ConfigError, ModelError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -10,11 +10,13 @@ broker took from the 2 cores.
 
 from __future__ import annotations
 
+import re
 import shutil
 import statistics
 import time
 from typing import Any
 
+import httpx
 import orjson
 
 from core.config import Settings
@@ -58,11 +60,14 @@ def _cpu(procs: dict[str, Proc]) -> dict[str, float]:
     return {name: p.cpu_seconds() for name, p in procs.items()}
 
 
-def run_bench(settings: Settings, n: int, workers: int) -> int:
+def run_bench(settings: Settings, n: int, workers: int, latency_ms: int = 0) -> int:
     run_dir = settings.data_dir / "bench"
     shutil.rmtree(run_dir, ignore_errors=True)
     s = run_settings(settings, "bench", run_dir)
-    print(f"[bench] {n} requests, {workers} pipeline worker(s), simulator answering at once", flush=True)
+    answering = f"answering in {latency_ms} ms" if latency_ms else "answering at once"
+    print(f"[bench] {n} requests, {workers} pipeline worker(s), simulator {answering}", flush=True)
+    if latency_ms:
+        return _slow_provider_bench(s, run_dir, n, latency_ms)
     with Stack(s, run_dir, sim_config={"default": {"latency_ms": 0}}, pipeline_workers=workers).start(
             lambda m: print(f"[bench] {m}", flush=True)) as stack:
         procs = {"sink": stack.sink, "simulator": stack.sim, **{p.name: p for p in stack.pipelines}}
@@ -91,4 +96,31 @@ def run_bench(settings: Settings, n: int, workers: int) -> int:
         result = {"burst": burst, "paced": paced | {"rate": paced_rate}, "workers": workers,
                   "cpu_s": {k: round(cpu1[k] - cpu0[k], 2) for k in procs}, "wall_s": round(wall, 2)}
         (run_dir / "result.json").write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
+    return 0
+
+
+def _slow_provider_bench(s: Settings, run_dir: Any, n: int, latency_ms: int) -> int:
+    """Many calls in flight: a burst of ``n`` requests against providers that take ``latency_ms``.
+    The catalog's per-model max_concurrency is lifted, so what is measured is the worker itself."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    catalog = run_dir / "catalog.toml"
+    catalog.write_text(re.sub(r"(?m)^max_concurrency = \d+$", "max_concurrency = 0", s.catalog_path.read_text()))
+    s = s.with_(catalog_path=catalog)
+    sim = {"default": {"latency_ms": latency_ms}}
+    with Stack(s, run_dir, sim_config=sim).start(lambda m: print(f"[bench] {m}", flush=True)) as stack:
+        _phase(stack, "warm-", 200, None)
+        httpx.post(stack.settings.sim_url + "/_sim/reset", timeout=10)
+        burst = _phase(stack, "slow-", n, None)
+        peak = stack.sim_stats()["peak_in_flight"]
+        calls_per_s = burst["rps"]
+        in_flight = calls_per_s * latency_ms / 1000
+        print()
+        print(f"{burst['answered']}/{burst['requests']} answered, {burst['duplicates']} duplicates; "
+              f"{calls_per_s} responses/s with providers answering in {latency_ms} ms "
+              f"(about {in_flight:.0f} calls in flight on average, peak {peak} at the simulator)")
+        print(f"latency p50 {burst['p50_ms']} ms, p99 {burst['p99_ms']} ms end to end, including the "
+              f"{latency_ms} ms provider time and queueing behind the burst")
+        print(f"p50 by tenth of the burst (ms): {burst['p50_by_tenth_ms']}")
+        sim_cpu = stack.sim.cpu_seconds() if stack.sim else 0.0
+        print(f"simulator CPU over the run: {sim_cpu:.1f} s")
     return 0

@@ -75,3 +75,14 @@ async def test_rpm_limit_queues_calls_instead_of_failing(catalog: Catalog) -> No
         attempts = await inv.run(j)
         assert attempts[-1].status == "ok"
     assert clock.slept == pytest.approx([1.0], abs=0.05)  # the 61st call waited one second for a token
+
+
+async def test_saturated_choice_starts_on_a_fallback_with_a_free_slot(catalog: Catalog) -> None:
+    inv, board, _ = _invoker(catalog, {}, BreakerSettings())
+    for _ in range(catalog.model("llama-3-1-8b").max_concurrency):
+        await board.acquire("llama-3-1-8b", 1.0)
+    j = job(1)
+    j.decision = RoutingPolicy(catalog).decide(j, AllHealthy())
+    assert j.decision.model == "llama-3-1-8b"
+    attempts = await inv.run(j)
+    assert [(a.model, a.status) for a in attempts] == [("gemini-2-0-flash-lite", "ok")]

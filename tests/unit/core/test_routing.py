@@ -96,7 +96,7 @@ def test_all_down_gives_a_stable_code(policy: RoutingPolicy) -> None:
 
 def test_fallback_chain_respects_policy(policy: RoutingPolicy) -> None:
     d = policy.decide(job(1), AllHealthy())
-    assert fallback_chain(d, policy.catalog) == ["llama-3-1-8b", "gpt-4o-mini"]
+    assert fallback_chain(d, policy.catalog) == ["llama-3-1-8b", "gemini-2-0-flash-lite", "gpt-4o-mini"]
     d = policy.decide(job(1, data_policy=DataPolicy(allowed_providers=["groq"])), AllHealthy())
     assert fallback_chain(d, policy.catalog) == ["llama-3-1-8b"]  # gpt-4o-mini is not allowed
 
@@ -165,4 +165,4 @@ def test_escalation_is_not_downgraded_by_budget(policy: RoutingPolicy) -> None:
 def test_fallback_chain_skips_models_removed_from_the_catalog(policy: RoutingPolicy) -> None:
     d = policy.decide(job(1), AllHealthy())
     smaller = replace(policy.catalog, models={k: v for k, v in policy.catalog.models.items() if k != "gpt-4o-mini"})
-    assert fallback_chain(d, smaller) == ["llama-3-1-8b"]
+    assert fallback_chain(d, smaller) == ["llama-3-1-8b", "gemini-2-0-flash-lite"]
