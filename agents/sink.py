@@ -62,3 +62,4 @@ def register(app: Any, source: Any, deps: SinkDeps) -> Any:
                     log.error("sink: %d rows for unknown table %r skipped", len(rows), table)
 
     return sink
+

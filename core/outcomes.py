@@ -11,6 +11,8 @@ from typing import Any
 
 import orjson
 
+from core.catalog import Catalog
+from core.errors import InvalidRequestError
 from core.events import Attempt, Decision, Job, Verification
 from core.pii import redact
 
@@ -37,6 +39,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "reason", "score", "version",
     ),
     "control_events": ("ts", "kind", "model", "old_state", "new_state", "reason", "worker", "version"),
+    "model_prices": ("model", "provider", "tier", "input_per_mtok", "output_per_mtok", "version"),
+    "tenant_budgets": ("tenant", "daily_usd", "monthly_usd", "version"),
+    "feedback": ("request_id", "received_at", "score", "label", "source", "version"),
     "request_texts": ("request_id", "tenant", "received_at", "task_hint", "text", "version"),
     "classifier_drift": (
         "window_start", "model_version", "worker", "dimension", "bucket", "count", "expected_share", "version",
@@ -130,3 +135,33 @@ def escalation_row(job: Job, v: Verification, to_tier: int, now_ms: int) -> dict
         "tenant": job.request.tenant, "from_model": job.decision.model, "from_tier": job.decision.tier,
         "to_tier": to_tier, "reason": v.reason, "score": v.score, "version": now_ms,
     }
+
+
+def reference_rows(catalog: Catalog, now_ms: int) -> dict[str, list[dict[str, Any]]]:
+    """Catalog prices and budgets for the dashboards (savings, burn-down)."""
+    return {
+        "model_prices": [{"model": m.name, "provider": m.provider, "tier": m.tier, "input_per_mtok": m.input_per_mtok,
+                          "output_per_mtok": m.output_per_mtok, "version": now_ms} for m in catalog.models.values()],
+        "tenant_budgets": [{"tenant": t, "daily_usd": b.daily_usd, "monthly_usd": b.monthly_usd, "version": now_ms}
+                           for t, b in catalog.budgets.items()],
+    }
+
+
+def feedback_row(payload: dict[str, Any], received_ms: int) -> dict[str, Any]:
+    """A feedback event (request_id, score in [0, 1] or label, source) as a row; InvalidRequestError names what is wrong."""
+    problems = []
+    rid, score, label, source = (payload.get(k) for k in ("request_id", "score", "label", "source"))
+    if not isinstance(rid, str) or not rid:
+        problems.append("request_id: required string")
+    if score is None and label is None:
+        problems.append("score or label: one is required")
+    if score is not None and (isinstance(score, bool) or not isinstance(score, (int, float)) or not 0 <= score <= 1):
+        problems.append(f"score: expected a number from 0 to 1, got {score!r}")
+    if label is not None and not isinstance(label, str):
+        problems.append("label: expected string")
+    if source is not None and not isinstance(source, str):
+        problems.append("source: expected string")
+    if problems:
+        raise InvalidRequestError(problems)
+    return {"request_id": rid, "received_at": received_ms, "score": None if score is None else float(score),
+            "label": label or "", "source": source or "unknown", "version": received_ms}

@@ -18,12 +18,12 @@ import orjson
 from faust import web
 
 from agents import PipelineDeps, SinkDeps
-from agents import classify, invoke, route, sink, verify
+from agents import classify, feedback, invoke, route, sink, verify
 from core.config import Settings
 from core.stages import Out
 from core.topics import TopicNames
 from streams import ledger
-from streams.clickhouse import OutcomeWriter, named_queries
+from streams.clickhouse import OutcomeWriter, named_queries, query_params
 from streams.runtime import PipelineRuntime
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,9 @@ def create_pipeline_app(
 
 def create_sink_app(settings: Settings, deps: SinkDeps, writer: OutcomeWriter, web_port: int) -> faust.App:
     app = base_app(f"{settings.app_id}-sink", settings, web_port)
-    sink.register(app, raw_topic(app, TopicNames(settings.topic_prefix).outcomes), deps)
+    names = TopicNames(settings.topic_prefix)
+    sink.register(app, raw_topic(app, names.outcomes), deps)
+    feedback.register(app, raw_topic(app, names.feedback), deps)
     _health_page(app, "sink")
     queries = named_queries()
 
@@ -121,14 +123,14 @@ def create_sink_app(settings: Settings, deps: SinkDeps, writer: OutcomeWriter, w
 
     @app.page("/queries/{name}/")
     class NamedQuery(web.View):
-        """Run one of the named read-only queries in sql/queries; parameters come from the query string."""
+        """Run one of the named read-only queries in sql/dashboards; parameters come from the query string."""
 
         async def get(self, request: web.Request, name: str) -> web.Response:
             sql = queries.get(name)
             if sql is None:
                 body = {"error": f"unknown query {name!r}", "known": sorted(queries)}
                 return self.bytes(orjson.dumps(body), content_type="application/json", status=404)
-            params = dict(request.query)
+            params = query_params(sql, dict(request.query))
             try:
                 cols, rows = await asyncio.to_thread(writer.query, sql, params)
             except Exception as exc:

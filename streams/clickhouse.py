@@ -20,7 +20,7 @@ from core.errors import ConfigError, SinkError
 from core.outcomes import COLUMNS
 
 SQL_DIR = REPO_ROOT / "sql"
-QUERY_DIR = SQL_DIR / "queries"
+QUERY_DIR = SQL_DIR / "dashboards"
 _MIGRATION = re.compile(r"^(\d{3})_[\w-]+\.sql$")
 _SAFE_URL = re.compile(r"//[^/@]*@")
 
@@ -102,6 +102,23 @@ class OutcomeWriter:
         return list(result.column_names), [list(r) for r in result.result_rows]
 
 
+_PARAM = re.compile(r"\{(\w+):\w+\}")
+
+
 def named_queries(query_dir: Path = QUERY_DIR) -> dict[str, str]:
-    """The read-only queries served over HTTP and used by reports, by file stem."""
-    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(query_dir.glob("*.sql"))}
+    """The read-only queries served over HTTP and used by reports, by file stem (comments removed)."""
+    return {p.stem: split_statements(p.read_text(encoding="utf-8"))[0] for p in sorted(query_dir.glob("*.sql"))}
+
+
+def query_params(sql: str, given: dict[str, str]) -> dict[str, str]:
+    """The parameters a query declares ({name:Type}), from ``given``; missing ones default to ''."""
+    return {name: given.get(name, "") for name in _PARAM.findall(sql)}
+
+
+def describe_queries(query_dir: Path = QUERY_DIR) -> dict[str, str]:
+    """Each named query's one-line description (its first comment line)."""
+    out = {}
+    for p in sorted(query_dir.glob("*.sql")):
+        first = p.read_text(encoding="utf-8").splitlines()[0]
+        out[p.stem] = first.removeprefix("--").strip()
+    return out

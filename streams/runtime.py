@@ -12,6 +12,7 @@ from core.catalog import load_catalog
 from core.clock import SystemClock
 from core.budget import Ledger
 from core.config import Settings
+from core.outcomes import reference_rows
 from core.drift import DriftMonitor
 from core.invocation import Invoker, RetryPolicy
 from core.health import HealthBoard
@@ -64,9 +65,15 @@ def pipeline_runtime(settings: Settings, outbox: Outbox) -> PipelineRuntime:
 
 
 def sink_writer(settings: Settings) -> OutcomeWriter:
+    """Open ClickHouse, apply migrations, and record the catalog's prices and budgets."""
     client = connect(settings.effective_clickhouse_url, settings.clickhouse_password)
     migrate(client)
-    return OutcomeWriter(client)
+    writer = OutcomeWriter(client)
+    catalog = load_catalog(settings.catalog_path, settings.sim_url)
+    for table, rows in reference_rows(catalog, SystemClock().now_ms()).items():
+        if rows:
+            writer.insert(table, rows)
+    return writer
 
 
 def sink_deps(settings: Settings, writer: OutcomeWriter) -> SinkDeps:

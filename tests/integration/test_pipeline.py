@@ -114,3 +114,21 @@ def test_classifier_drift_windows_reach_clickhouse(stack: Stack) -> None:
     rows = stack.query("classifier_drift")
     assert {r["status"] for r in rows} <= {"stable", "watch", "drift"}
     assert all(float(r["psi"]) >= 0 for r in rows)
+
+
+def test_every_dashboard_query_runs_and_feedback_is_stored(stack: Stack) -> None:
+    from streams.clickhouse import named_queries
+
+    rid = f"fb-{uuid.uuid4().hex[:6]}"
+    _send_and_collect(stack, [_request(rid, "What is the capital of Peru?")], {rid})
+    feedback = [(rid.encode(), orjson.dumps({"request_id": rid, "score": 0.9, "source": "thumbs"})),
+                (b"x", orjson.dumps({"request_id": rid, "score": 7})),  # invalid: logged, not stored
+                (b"y", b"not json")]
+    run(publish(stack.settings.kafka_bootstrap, stack.names.feedback, feedback))
+    wait_until(lambda: _counts(stack, rid)["requests"] == (1, 1), what="the request row")
+    for name in named_queries():
+        rows = stack.query(name, prefix="")
+        assert isinstance(rows, list), name
+    savings = stack.query("savings_vs_strongest")[0]
+    assert savings["baseline_model"] == "claude-sonnet-4" and float(savings["saved_usd"]) > 0
+    wait_until(lambda: stack.rows_written().get("feedback", 0) == 1, what="the valid feedback row")

@@ -84,3 +84,11 @@ def test_no_module_level_apps_or_clients() -> None:
 def test_generic_package_names_resolve_to_this_repo(package: str) -> None:
     mod = __import__(package)
     assert Path(mod.__file__).resolve().is_relative_to(REPO_ROOT)
+
+
+def test_every_dashboard_query_is_documented_in_one_line() -> None:
+    from streams.clickhouse import describe_queries, named_queries
+
+    docs = describe_queries()
+    assert set(docs) == set(named_queries())
+    assert all(len(d) > 20 for d in docs.values()), docs

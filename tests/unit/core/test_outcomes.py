@@ -20,8 +20,9 @@ def ddl_columns(table: str) -> list[str]:
     columns: list[str] = []
     for path in sorted((REPO_ROOT / "sql").glob("*.sql")):
         text = path.read_text()
-        if f"CREATE TABLE IF NOT EXISTS llm.{table}\n" in text:
-            body = text.split("(", 1)[1].split("\n)\n", 1)[0]
+        marker = f"CREATE TABLE IF NOT EXISTS llm.{table}\n"
+        if marker in text:
+            body = text.split(marker, 1)[1].split("(", 1)[1].split("\n)\n", 1)[0]
             columns = [c for c in _COLUMN.findall(body) if c != "INDEX"]
         columns += [col for t, col in _ADD.findall(text) if t == table]
     assert columns, f"no DDL for llm.{table}"
