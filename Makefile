@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-unit test-integration bench install clean train evaluate bench-classifier faults bench-invoke
+.PHONY: demo test test-unit test-integration bench install clean train evaluate bench-classifier faults bench-invoke bench-sink
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,9 @@ evaluate: $(STAMP)  ## evaluation report: models/artifacts/eval_report.md
 
 bench-invoke: $(STAMP)  ## 5,000 requests against providers answering in 1 s
 	$(PY) -m streams bench --latency-ms 1000 --requests 5000
+
+bench-sink: $(STAMP)  ## 10 million outcome rows: insert rate and every dashboard query's time
+	$(PY) -m streams bench-sink --rows 10000000
 
 faults: $(STAMP)  ## fault injection table (outage, 5xx, 429 storm, hang, all down)
 	$(PY) -m streams faults

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from functools import partial
+from pathlib import Path
 
 from core.config import Settings
 from core.errors import ConfigError, ModelError
@@ -45,6 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     w.add_argument("--web-port", type=int, default=None, help="health/status HTTP port; 0 turns it off")
     d = sub.add_parser("demo", help="start everything, send a mixed workload, print a report from ClickHouse")
     d.add_argument("--requests", type=int, default=1200)
+    r = sub.add_parser("report", help="dashboard tables, PNG charts and an HTML page from ClickHouse")
+    r.add_argument("--sink", default="", help="a sink worker's URL (e.g. http://127.0.0.1:6067); default: "
+                   "query ClickHouse directly (CLICKHOUSE_URL or the embedded path)")
+    r.add_argument("--out", type=Path, default=None, help="output directory (default var/report)")
+    bs = sub.add_parser("bench-sink", help="insert rate and dashboard query times on synthetic outcome rows")
+    bs.add_argument("--rows", type=int, default=10_000_000)
     f = sub.add_parser("faults", help="fault injection through the simulator; prints a table")
     f.add_argument("--requests", type=int, default=100)
     b = sub.add_parser("bench", help="pipeline overhead and throughput with the simulator answering at once")
@@ -63,6 +70,19 @@ def main(argv: list[str] | None = None) -> int:
             from streams.demo import run_demo
 
             return run_demo(settings, args.requests)
+        if args.command == "report":
+            from streams.report import direct_query, http_query, write_report
+
+            query = http_query(args.sink) if args.sink else direct_query(settings.effective_clickhouse_url,
+                                                                         settings.clickhouse_password)
+            text, page = write_report(query, args.out or settings.data_dir / "report")
+            print(text)
+            print(f"charts and HTML report: {page}")
+            return 0
+        if args.command == "bench-sink":
+            from streams.bench_sink import run_bench_sink
+
+            return run_bench_sink(settings, args.rows)
         if args.command == "faults":
             from streams.faults import run_faults
 

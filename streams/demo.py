@@ -11,7 +11,7 @@ from core.catalog import load_catalog
 from core.config import Settings
 from streams import workload
 from streams.client import Collected, collect, publish, run
-from streams.report import render
+from streams.report import render, write_report
 from streams.stack import Stack, run_settings
 
 
@@ -66,6 +66,9 @@ def run_demo(settings: Settings, n: int) -> int:
         _say(f"ClickHouse llm.requests rows written: {rows}/{n}")
         print()
         print(render(stack.query, prefix=""), flush=True)
+        text, page = write_report(stack.query, run_dir / "report")
+        print(text, flush=True)
+        _say(f"charts and HTML report: {page}")
         ok = not missing and got.duplicates == 0 and got.unexpected == synthetic and rows >= n
         _say("stopping workers, simulator and broker")
     _say(f"done in {time.monotonic() - t_start:.0f}s: " + ("every request answered exactly once" if ok else "FAILED"))

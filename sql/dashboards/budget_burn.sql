@@ -5,12 +5,12 @@ FROM
 (
     SELECT d.day AS day, d.tenant AS tenant,
            sum(d.cost) OVER (PARTITION BY d.tenant ORDER BY d.day) AS spent_to_date,
-           coalesce(b.monthly_usd, dflt.monthly_usd, 0) AS monthly_usd
+           if(b.tenant = '', dflt.monthly_usd, b.monthly_usd) AS monthly_usd  -- no row of its own: the default
     FROM
     (
         SELECT toDate(completed_at) AS day, tenant, toFloat64(sum(cost_usd)) AS cost
         FROM llm.requests FINAL
-        WHERE completed_at >= toStartOfMonth(now())
+        WHERE completed_at >= toStartOfMonth(now()) AND tenant != ''
         GROUP BY day, tenant
     ) AS d
     LEFT JOIN (SELECT tenant, monthly_usd FROM llm.tenant_budgets FINAL) AS b ON b.tenant = d.tenant

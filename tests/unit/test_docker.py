@@ -1,0 +1,57 @@
+"""docker/: the compose file is valid (Compose specification schema; no Docker engine needed) and the
+Grafana dashboard is exactly what sql/dashboards builds."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import shutil
+import subprocess
+
+import jsonschema
+import pytest
+import yaml
+
+from core.config import REPO_ROOT
+from streams import grafana
+
+COMPOSE = REPO_ROOT / "docker" / "compose.yaml"
+
+
+def compose_schema() -> dict:
+    """The Compose specification's JSON schema as vendored by check-jsonschema (read, not imported)."""
+    for f in importlib.metadata.files("check-jsonschema") or []:
+        if str(f).endswith("vendor/compose-spec.json"):
+            return json.loads(f.read_text())
+    raise AssertionError("compose-spec.json not found in check-jsonschema")
+
+
+def test_compose_file_satisfies_the_compose_specification() -> None:
+    doc = yaml.safe_load(COMPOSE.read_text())
+    jsonschema.validate(doc, compose_schema())
+    assert {"kafka", "clickhouse", "sink", "pipeline", "grafana", "simulator"} <= set(doc["services"])
+
+
+def test_schema_check_catches_a_broken_file() -> None:
+    doc = yaml.safe_load(COMPOSE.read_text())
+    doc["services"]["sink"]["depends_on"] = {"kafka": {"condition": "when_it_feels_like_it"}}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(doc, compose_schema())
+
+
+def test_docker_compose_config_where_the_plugin_exists() -> None:
+    """Also ask Docker's own parser, where the compose plugin is installed (it is not on CI here)."""
+    if shutil.which("docker") is None or subprocess.run(["docker", "compose", "version"], capture_output=True,
+                                                         check=False).returncode != 0:
+        jsonschema.validate(yaml.safe_load(COMPOSE.read_text()), compose_schema())  # the check that always runs
+        return
+    proc = subprocess.run(["docker", "compose", "-f", str(COMPOSE), "config", "-q"], capture_output=True, text=True,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_grafana_dashboard_is_built_from_the_named_queries() -> None:
+    committed = grafana.DASHBOARD.read_text(encoding="utf-8")
+    assert committed == grafana.render(), "run: python -m streams.grafana"
+    panels = json.loads(committed)["panels"]
+    assert {p["title"].split(":")[0] for p in panels} >= {"cost_by_day", "savings_vs_strongest", "budget_burn"}
