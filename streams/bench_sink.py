@@ -17,7 +17,7 @@ import numpy as np
 from core.catalog import load_catalog
 from core.config import Settings
 from core.outcomes import COLUMNS, reference_rows
-from streams.clickhouse import OutcomeWriter, connect, migrate, named_queries, query_params
+from streams.clickhouse import QUERY_DIR, OutcomeWriter, connect, migrate, named_queries, query_params
 
 BATCH = 250_000
 DAY_MS = 86_400_000
@@ -102,7 +102,7 @@ def run_bench_sink(settings: Settings, rows: int) -> int:
         print(f"  {table:<9} {rows / insert_s:>12,.0f} rows/s inserting ({insert_s:.1f} s); "
               f"{rows / total:,.0f} rows/s including generating the columns", flush=True)
     print("dashboard queries (median of 3 runs):")
-    for name, sql in named_queries().items():
+    for name, sql in named_queries(QUERY_DIR).items():
         params = query_params(sql, {"prefix": ""})
         times = []
         for _ in range(3):

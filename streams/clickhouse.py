@@ -20,7 +20,8 @@ from core.errors import ConfigError, SinkError
 from core.outcomes import COLUMNS
 
 SQL_DIR = REPO_ROOT / "sql"
-QUERY_DIR = SQL_DIR / "dashboards"
+QUERY_DIR = SQL_DIR / "dashboards"  # the analysts' named queries
+CHECK_DIR = SQL_DIR / "checks"  # operational checks (served too, not dashboards)
 _MIGRATION = re.compile(r"^(\d{3})_[\w-]+\.sql$")
 _SAFE_URL = re.compile(r"//[^/@]*@")
 
@@ -105,9 +106,10 @@ class OutcomeWriter:
 _PARAM = re.compile(r"\{(\w+):\w+\}")
 
 
-def named_queries(query_dir: Path = QUERY_DIR) -> dict[str, str]:
-    """The read-only queries served over HTTP and used by reports, by file stem (comments removed)."""
-    return {p.stem: split_statements(p.read_text(encoding="utf-8"))[0] for p in sorted(query_dir.glob("*.sql"))}
+def named_queries(*dirs: Path) -> dict[str, str]:
+    """The read-only queries by file stem (comments removed): dashboards and checks unless told."""
+    paths = [p for d in (dirs or (QUERY_DIR, CHECK_DIR)) for p in sorted(d.glob("*.sql"))]
+    return {p.stem: split_statements(p.read_text(encoding="utf-8"))[0] for p in paths}
 
 
 def query_params(sql: str, given: dict[str, str]) -> dict[str, str]:
@@ -115,10 +117,10 @@ def query_params(sql: str, given: dict[str, str]) -> dict[str, str]:
     return {name: given.get(name, "") for name in _PARAM.findall(sql)}
 
 
-def describe_queries(query_dir: Path = QUERY_DIR) -> dict[str, str]:
+def describe_queries(*dirs: Path) -> dict[str, str]:
     """Each named query's one-line description (its first comment line)."""
     out = {}
-    for p in sorted(query_dir.glob("*.sql")):
+    for p in [p for d in (dirs or (QUERY_DIR, CHECK_DIR)) for p in sorted(d.glob("*.sql"))]:
         first = p.read_text(encoding="utf-8").splitlines()[0]
         out[p.stem] = first.removeprefix("--").strip()
     return out

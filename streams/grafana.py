@@ -12,12 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from core.config import REPO_ROOT
-from streams.clickhouse import describe_queries, named_queries
+from streams.clickhouse import QUERY_DIR, describe_queries, named_queries
 
 DASHBOARD = REPO_ROOT / "docker" / "grafana" / "dashboards" / "llm-router.json"
 DATASOURCE = {"type": "grafana-clickhouse-datasource", "uid": "clickhouse"}
 TIME_SERIES = {"cost_over_time"}
-SKIP = {"request_counts"}  # a test helper, not a dashboard
 
 
 def panel(i: int, name: str, sql: str, title: str) -> dict[str, Any]:
@@ -33,9 +32,8 @@ def panel(i: int, name: str, sql: str, title: str) -> dict[str, Any]:
 
 
 def build() -> dict[str, Any]:
-    docs = describe_queries()
-    names = [n for n in named_queries() if n not in SKIP]
-    panels = [panel(i, n, named_queries()[n], f"{n}: {docs[n]}") for i, n in enumerate(names)]
+    docs, queries = describe_queries(QUERY_DIR), named_queries(QUERY_DIR)
+    panels = [panel(i, n, sql, f"{n}: {docs[n]}") for i, (n, sql) in enumerate(queries.items())]
     return {"uid": "llm-router", "title": "LLM router", "schemaVersion": 39, "version": 1, "editable": True,
             "time": {"from": "now-7d", "to": "now"}, "refresh": "1m", "panels": panels, "tags": ["llm-router"]}
 
