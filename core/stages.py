@@ -159,7 +159,7 @@ def control_events(transitions: Sequence[Transition], names: TopicNames, now_ms:
 
 def verify_answer(job: Job, limits: CascadeLimits, names: TopicNames, now_ms: int) -> list[Out]:
     last = job.attempts[-1]
-    verification = verify(last)
+    verification = verify(last, job)
     job.verifications.append(verification)
     step = next_step(job, verification, limits, now_ms)
     if step is Step.ACCEPT:

@@ -1,7 +1,7 @@
 """Verify an answer and decide what happens next: accept, escalate one tier up, or stop.
 
-The cheap validators here each have a reason code; a learned verifier plugs in later through
-the same ``Verification`` result (score in [0, 1], threshold per tier).
+The cheap validators (core/validators.py) each have a reason code; a learned verifier plugs in
+later through the same ``Verification`` result (score in [0, 1], threshold per tier).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from core.events import Attempt, Job, Verification
+from core.validators import code_syntax, json_problem, refusal, repetition, wrong_language
 
 
 class Step(Enum):
@@ -25,19 +26,31 @@ class CascadeLimits:
     top_tier: int
 
 
-def verify(attempt: Attempt) -> Verification:
-    """Run the cheap validators on the last attempt of a round."""
+def verify(attempt: Attempt, job: Job | None = None) -> Verification:
+    """Run the cheap validators on the last attempt of a round; the first failing one is the reason."""
+    answer = attempt.content
+    req = job.request if job else None
+    task = job.classification.task_type if job and job.classification else ""
+    json_issue = json_problem(answer, req.response_format) if req else None
     checks = {
         "provider_ok": attempt.status == "ok",
-        "not_empty": bool(attempt.content.strip()),
+        "not_empty": bool(answer.strip()),
         "not_truncated": attempt.finish_reason != "length",
+        "not_refusal": not refusal(answer),
+        "json_valid": json_issue != "json_invalid",
+        "json_schema": json_issue != "json_schema",
+        "code_parses": task != "code" or not code_syntax(answer),
+        "same_language": req is None or not wrong_language(req.task_text(), answer),
+        "not_repetitive": not repetition(answer),
     }
     reason = next((_REASONS[name] for name, ok in checks.items() if not ok), "")
     passed = not reason
     return Verification(score=1.0 if passed else 0.0, passed=passed, reason=reason, checks=checks)
 
 
-_REASONS = {"provider_ok": "provider_failed", "not_empty": "empty", "not_truncated": "truncated"}
+_REASONS = {"provider_ok": "provider_failed", "not_empty": "empty", "not_truncated": "truncated",
+            "not_refusal": "refusal", "json_valid": "json_invalid", "json_schema": "json_schema",
+            "code_parses": "code_syntax", "same_language": "wrong_language", "not_repetitive": "repetition"}
 
 
 def next_step(job: Job, verification: Verification, limits: CascadeLimits, now_ms: int) -> Step:

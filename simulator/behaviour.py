@@ -71,9 +71,29 @@ def decide(b: Behaviour, model: str, prompt: str, max_tokens: int, roll: float) 
                    delay_s=(b.latency_ms + natural * b.ms_per_output_token) / 1000)
 
 
+_EN = ("the", "answer", "depends", "on", "several", "factors", "first", "consider", "data", "result", "value",
+       "because", "therefore", "example", "step", "method", "case", "we", "can", "see", "that", "this", "model",
+       "simple", "clear", "important", "next", "finally", "approach", "works", "well", "for", "most", "inputs")
+_JA = ("まず", "結果", "理由", "例えば", "次に", "方法", "重要", "考え", "答え", "簡単", "つまり", "最後に", "場合", "です", "ます")
+_ZH = ("首先", "结果", "因为", "例如", "然后", "方法", "重要", "答案", "所以", "最后")
+_KO = ("먼저", "결과", "이유", "예를", "다음", "방법", "중요", "답변", "그래서", "마지막")
+
+
 def _answer(model: str, prompt: str, tokens: int) -> str:
+    """Plausible filler in the prompt's script, varied (not a degenerate loop), fixed per prompt."""
+    import random  # noqa: PLC0415
+
+    rng = random.Random(f"{model}\x1f{prompt}")
     head = prompt.strip().splitlines()[0][:80] if prompt.strip() else ""
-    return f"[{model}] Answer to: {head} " + "lorem " * max(0, tokens - 12)
+    vocab, sep = _EN, " "
+    if any("\u3040" <= ch <= "\u30ff" for ch in prompt[:500]):
+        vocab, sep = _JA, ""
+    elif any("\uac00" <= ch <= "\ud7af" for ch in prompt[:500]):
+        vocab, sep = _KO, " "
+    elif any("\u4e00" <= ch <= "\u9fff" for ch in prompt[:500]):
+        vocab, sep = _ZH, ""
+    words = [rng.choice(vocab) for _ in range(max(0, tokens - 12))]
+    return f"[{model}] {head}: " + sep.join(words)
 
 
 def prompt_tokens(text: str) -> int:

@@ -55,6 +55,13 @@ def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -
     return web.Response(body=orjson.dumps(body), status=status, content_type="application/json", headers=headers)
 
 
+JSON_TYPES = ("json_object", "json_schema")
+
+
+def _as_json(text: str) -> str:
+    return orjson.dumps({"answer": text}).decode() if text else ""
+
+
 def _text_of(messages: list[Any]) -> str:
     parts = []
     for m in messages:
@@ -99,9 +106,10 @@ async def openai_chat(request: web.Request) -> web.Response:
     if out.status != 200:
         err = {"error": {"message": f"simulated {out.kind}", "type": "server_error", "code": out.status}}
         return _json(err, out.status, _error_headers(state, model))
+    content = _as_json(out.content) if (body.get("response_format") or {}).get("type") in JSON_TYPES else out.content
     return _json({
         "id": "chatcmpl-sim", "object": "chat.completion", "model": model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": out.content},
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
                      "finish_reason": out.finish_reason}],
         "usage": {"prompt_tokens": prompt_tokens(text), "completion_tokens": out.output_tokens,
                   "total_tokens": prompt_tokens(text) + out.output_tokens},
@@ -151,8 +159,10 @@ async def gemini_generate(request: web.Request) -> web.Response:
         return _json({"error": {"code": out.status, "message": f"simulated {out.kind}", "status": status}},
                      out.status, _error_headers(state, model))
     finish = "MAX_TOKENS" if out.finish_reason == "length" else "STOP"
+    wants_json = (body.get("generationConfig") or {}).get("responseMimeType") == "application/json"
+    content = _as_json(out.content) if wants_json else out.content
     return _json({
-        "candidates": [{"content": {"role": "model", "parts": [{"text": out.content}]}, "finishReason": finish,
+        "candidates": [{"content": {"role": "model", "parts": [{"text": content}]}, "finishReason": finish,
                         "index": 0}],
         "usageMetadata": {"promptTokenCount": prompt_tokens(text), "candidatesTokenCount": out.output_tokens,
                           "totalTokenCount": prompt_tokens(text) + out.output_tokens},

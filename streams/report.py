@@ -22,6 +22,8 @@ SECTIONS = (  # (query, title, rows shown in the text report)
     ("cost_per_accepted_answer", "Cost per accepted answer", 20),
     ("latency_by_model", "Latency by model (provider call and end to end, ms)", 20),
     ("escalation_rate_by_tier", "Escalation rate by starting tier", 10),
+    ("cascade_economics", "Cascade economics per tier pair (does escalating pay?)", 10),
+    ("escalation_reasons", "Why answers were escalated", 20),
     ("errors_by_provider", "Errors and fallbacks by provider", 20),
     ("top_tenants", "Top tenants by spend this month", 10),
     ("budget_burn", "Budget burn-down (cumulative spend this month)", 20),
