@@ -16,7 +16,7 @@ from core.clock import Clock
 from core.dedup import SeenCache
 from core.drift import DriftMonitor
 from core.invocation import Invoker
-from core.ports import Classifier, HealthView, SpendView
+from core.ports import Classifier, HealthView, SpendView, Verifier
 from core.routing import RoutingPolicy
 from core.events import Job
 from core.stages import Incoming, Out, internal_error
@@ -47,6 +47,7 @@ class PipelineDeps:
     outbox: Outbox
     drift: DriftMonitor | None = None
     store_prompts: bool = False
+    verifier: Verifier | None = None
     worker: str = ""
     max_in_flight: int = 2000  # provider calls in flight per worker
     seen: SeenCache = field(default_factory=SeenCache)

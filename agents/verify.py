@@ -13,10 +13,10 @@ log = logging.getLogger(__name__)
 
 
 def register(app: Any, source: Any, deps: PipelineDeps) -> Any:
-    names, limits, clock = deps.names, deps.limits, deps.clock
+    names, limits, clock, verifier = deps.names, deps.limits, deps.clock, deps.verifier
 
     def step(job: Job) -> list[Out]:
-        return verify_answer(job, limits, names, clock.now_ms())
+        return verify_answer(job, limits, names, clock.now_ms(), verifier)
 
     @app.agent(source, name="verify", concurrency=1)
     async def verify_agent(stream: Any) -> None:

@@ -37,6 +37,7 @@ class Settings:
     web_port: int = 6066
     drift_window_s: int = 60
     store_prompts: bool = False  # keep redacted prompt text (30-day TTL) for retraining
+    verify_thresholds: tuple[float, ...] = (0.3, 0.25, 0.0)  # learned-score floor per tier (1, 2, 3)
     log_level: str = "warning"
 
     @property
@@ -85,8 +86,24 @@ class Settings:
             session_timeout_s=float(get_int("ROUTER_SESSION_TIMEOUT_S", int(base.session_timeout_s))),
             drift_window_s=get_int("ROUTER_DRIFT_WINDOW_S", base.drift_window_s),
             store_prompts=get("ROUTER_STORE_PROMPTS", "0").lower() in ("1", "true", "yes", "on"),
+            verify_thresholds=_floats("ROUTER_VERIFY_THRESHOLDS", env, base.verify_thresholds),
             log_level=get("ROUTER_LOG_LEVEL", base.log_level),
         )
+
+
+def _floats(name: str, env: Mapping[str, str], default: tuple[float, ...]) -> tuple[float, ...]:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        values = tuple(float(v) for v in raw.split(","))
+    except ValueError:
+        msg = f"environment variable {name}: expected comma-separated numbers (one per tier), got {raw!r}"
+        raise ConfigError(msg) from None
+    if any(not 0 <= v <= 1 for v in values):
+        msg = f"environment variable {name}: thresholds must be between 0 and 1, got {raw!r}"
+        raise ConfigError(msg)
+    return values
 
 
 def provider_key(env_name: str, env: Mapping[str, str] | None = None) -> str:

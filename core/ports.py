@@ -68,3 +68,11 @@ class SpendView(Protocol):
 class NoSpend:
     def spent(self, tenant: str, now_ms: int) -> tuple[float, float]:
         return 0.0, 0.0
+
+
+class Verifier(Protocol):
+    """P(an answer from a model of ``tier`` to ``request`` is acceptable), in [0, 1]."""
+
+    version: str
+
+    def score(self, request: Request, tier: int) -> float: ...

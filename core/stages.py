@@ -19,7 +19,7 @@ from core.drift import DriftMonitor
 from core.errors import InvalidRequestError, RoutingError
 from core.events import Job, Request, decode_json_object, request_from_payload
 from core.invocation import Invoker
-from core.ports import Classifier, HealthView, SpendView
+from core.ports import Classifier, HealthView, SpendView, Verifier
 from core.responses import error_response, invalid_request_response, ok_response
 from core.routing import RoutingPolicy
 from core.topics import TopicNames
@@ -157,9 +157,11 @@ def control_events(transitions: Sequence[Transition], names: TopicNames, now_ms:
 # --- verify ------------------------------------------------------------------------------
 
 
-def verify_answer(job: Job, limits: CascadeLimits, names: TopicNames, now_ms: int) -> list[Out]:
+def verify_answer(job: Job, limits: CascadeLimits, names: TopicNames, now_ms: int,
+                  verifier: Verifier | None = None) -> list[Out]:
     last = job.attempts[-1]
-    verification = verify(last, job)
+    learned = verifier.score(job.request, last.tier) if verifier is not None and last.status == "ok" else None
+    verification = verify(last, job, learned, limits.threshold(last.tier))
     job.verifications.append(verification)
     step = next_step(job, verification, limits, now_ms)
     if step is Step.ACCEPT:

@@ -24,10 +24,16 @@ class Step(Enum):
 class CascadeLimits:
     max_escalations: int
     top_tier: int
+    thresholds: tuple[float, ...] = ()  # learned-score threshold per tier (index 0 = tier 1); missing: 0
+
+    def threshold(self, tier: int) -> float:
+        return self.thresholds[tier - 1] if 0 < tier <= len(self.thresholds) else 0.0
 
 
-def verify(attempt: Attempt, job: Job | None = None) -> Verification:
-    """Run the cheap validators on the last attempt of a round; the first failing one is the reason."""
+def verify(attempt: Attempt, job: Job | None = None, learned: float | None = None, threshold: float = 0.0
+           ) -> Verification:
+    """Run the cheap validators on the last attempt of a round; the first failing one is the reason.
+    When they pass, ``learned`` (the verifier's P(acceptable)) below ``threshold`` fails as low_score."""
     answer = attempt.content
     req = job.request if job else None
     task = job.classification.task_type if job and job.classification else ""
@@ -44,8 +50,13 @@ def verify(attempt: Attempt, job: Job | None = None) -> Verification:
         "not_repetitive": not repetition(answer),
     }
     reason = next((_REASONS[name] for name, ok in checks.items() if not ok), "")
+    if learned is not None:
+        checks["learned_score"] = reason != "" or learned >= threshold
+        if not reason and learned < threshold:
+            reason = "low_score"
     passed = not reason
-    return Verification(score=1.0 if passed else 0.0, passed=passed, reason=reason, checks=checks)
+    score = 0.0 if reason and reason != "low_score" else (learned if learned is not None else 1.0)
+    return Verification(score=round(score, 4), passed=passed, reason=reason, checks=checks)
 
 
 _REASONS = {"provider_ok": "provider_failed", "not_empty": "empty", "not_truncated": "truncated",

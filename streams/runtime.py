@@ -21,6 +21,7 @@ from core.topics import TopicNames
 from core.verification import CascadeLimits
 from agents import Outbox, PipelineDeps, SinkDeps
 from models.classifier import LgbmClassifier
+from models.verifier import LgbmVerifier
 from providers.registry import build_providers
 from streams.clickhouse import OutcomeWriter, connect, migrate
 from streams.reload import CatalogReloader
@@ -53,7 +54,8 @@ def pipeline_runtime(settings: Settings, outbox: Outbox) -> PipelineRuntime:
         health=board,
         spend=ledger,
         invoker=invoker,
-        limits=CascadeLimits(settings.max_escalations, catalog.top_tier),
+        limits=CascadeLimits(settings.max_escalations, catalog.top_tier, settings.verify_thresholds),
+        verifier=LgbmVerifier(settings.model_dir),
         clock=clock,
         outbox=outbox,
         max_in_flight=settings.max_in_flight,

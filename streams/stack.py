@@ -164,6 +164,7 @@ class Stack:
             "ROUTER_STORE_PROMPTS": "1" if s.store_prompts else "0",
             "ROUTER_SESSION_TIMEOUT_S": str(int(s.session_timeout_s)),
             "ROUTER_MAX_IN_FLIGHT": str(s.max_in_flight),
+            "ROUTER_VERIFY_THRESHOLDS": ",".join(map(str, s.verify_thresholds)),
         }
         name = f"{role}-{index}"
         proc = self._spawn(name, [sys.executable, "-m", "streams", "worker", "--role", role,

@@ -39,7 +39,7 @@ def test_n_requests_give_n_responses_and_n_rows(stack: Stack) -> None:
     assert all(r["status"] == "ok" for r in got.responses.values())
     wait_until(lambda: _counts(stack, prefix)["requests"] == (n, n), what="one requests row per request")
     counts = _counts(stack, prefix)
-    assert counts["decisions"] == (n, n)
+    assert counts["decisions"][1] == n and counts["decisions"][0] >= n  # escalations add decisions
     assert counts["attempts"][1] == n
 
 

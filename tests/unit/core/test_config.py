@@ -39,3 +39,9 @@ def test_clickhouse_password_from_file_is_not_in_repr(tmp_path: Path) -> None:
     s = Settings.from_env({"CLICKHOUSE_PASSWORD_FILE": str(secret)})
     assert s.clickhouse_password == "hunter2"
     assert "hunter2" not in repr(s)
+
+
+def test_verify_thresholds_are_validated() -> None:
+    assert Settings.from_env({"ROUTER_VERIFY_THRESHOLDS": "0.4,0.3,0"}).verify_thresholds == (0.4, 0.3, 0.0)
+    with pytest.raises(ConfigError, match="ROUTER_VERIFY_THRESHOLDS: thresholds must be between 0 and 1"):
+        Settings.from_env({"ROUTER_VERIFY_THRESHOLDS": "2,0,0"})
