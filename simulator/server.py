@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import random
+import zlib
 from collections import Counter, defaultdict
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -31,11 +33,17 @@ class SimState:
         self.rng = random.Random()
         self.in_flight = 0
         self.peak_in_flight = 0
+        self.replay: dict[int, dict[str, int]] = {}  # crc32(question) -> {tier: correct 0/1}
+        self.model_tiers: dict[str, int] = {}
 
     def behaviour(self, model: str) -> Behaviour:
         return self.models.get(model, self.default)
 
     def configure(self, raw: dict[str, Any]) -> None:
+        if raw.get("replay"):  # per-question outcomes from a dataset: a tier fails what it failed there
+            self.replay = load_replay(Path(raw["replay"]))
+        if "model_tiers" in raw:
+            self.model_tiers = {str(k): int(v) for k, v in raw["model_tiers"].items()}
         if "default" in raw:
             self.default = Behaviour().with_overrides(raw["default"])
         for name, overrides in (raw.get("models") or {}).items():
@@ -51,6 +59,21 @@ class SimState:
 STATE: web.AppKey[SimState] = web.AppKey("state", SimState)
 
 
+def load_replay(path: Path) -> dict[int, dict[str, int]]:
+    out = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = orjson.loads(line)
+            out[zlib.crc32(row["prompt"].strip().encode())] = row["correct_by_tier"]
+    return out
+
+
+def _replayed_failure(state: SimState, model: str, question: str) -> bool:
+    outcomes = state.replay.get(zlib.crc32(question.strip().encode())) if state.replay else None
+    tier = state.model_tiers.get(model)
+    return bool(outcomes and tier and outcomes.get(str(tier)) == 0)
+
+
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     return web.Response(body=orjson.dumps(body), status=status, content_type="application/json", headers=headers)
 
@@ -60,6 +83,11 @@ JSON_TYPES = ("json_object", "json_schema")
 
 def _as_json(text: str) -> str:
     return orjson.dumps({"answer": text}).decode() if text else ""
+
+
+def _last_user(messages: list[Any]) -> str:
+    users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+    return _text_of(users[-1:]) if users else ""
 
 
 def _text_of(messages: list[Any]) -> str:
@@ -73,8 +101,10 @@ def _text_of(messages: list[Any]) -> str:
     return "\n".join(parts)
 
 
-async def _play(state: SimState, model: str, text: str, max_tokens: int) -> Outcome:
+async def _play(state: SimState, model: str, text: str, max_tokens: int, question: str = "") -> Outcome:
     outcome = decide(state.behaviour(model), model, text, max_tokens, state.rng.random())
+    if outcome.kind in ("ok", "truncated") and _replayed_failure(state, model, question):
+        outcome = Outcome("replay_fail", content="", output_tokens=0, delay_s=outcome.delay_s)
     state.record(model, outcome, text)
     state.in_flight += 1
     state.peak_in_flight = max(state.peak_in_flight, state.in_flight)
@@ -102,7 +132,7 @@ async def openai_chat(request: web.Request) -> web.Response:
         return _json({"error": {"message": "model and messages are required", "type": "invalid_request_error"}}, 400)
     text = _text_of(messages)
     max_tokens = int(body.get("max_tokens") or body.get("max_completion_tokens") or 512)
-    out = await _play(state, model, text, max_tokens)
+    out = await _play(state, model, text, max_tokens, _last_user(messages))
     if out.status != 200:
         err = {"error": {"message": f"simulated {out.kind}", "type": "server_error", "code": out.status}}
         return _json(err, out.status, _error_headers(state, model))
@@ -127,7 +157,7 @@ async def anthropic_messages(request: web.Request) -> web.Response:
         return _json(err, 400)
     text = "\n".join(filter(None, [body.get("system") if isinstance(body.get("system"), str) else "",
                                    _text_of(messages)]))
-    out = await _play(state, model, text, max_tokens)
+    out = await _play(state, model, text, max_tokens, _last_user(messages))
     if out.status != 200:
         kind = "overloaded_error" if out.status in (503, 529) else "api_error"
         return _json({"type": "error", "error": {"type": kind, "message": f"simulated {out.kind}"}},
@@ -153,7 +183,9 @@ async def gemini_generate(request: web.Request) -> web.Response:
         return _json({"error": {"code": 404, "message": f"unknown action {action}", "status": "NOT_FOUND"}}, 404)
     system = " ".join(p.get("text", "") for p in (body.get("systemInstruction") or {}).get("parts", []))
     text = "\n".join(filter(None, [system, *(p.get("text", "") for c in contents for p in c.get("parts", []))]))
-    out = await _play(state, model, text, max_tokens)
+    users = [c for c in contents if c.get("role") == "user"]
+    question = " ".join(p.get("text", "") for p in users[-1].get("parts", [])) if users else ""
+    out = await _play(state, model, text, max_tokens, question)
     if out.status != 200:
         status = {429: "RESOURCE_EXHAUSTED", 503: "UNAVAILABLE"}.get(out.status, "INTERNAL")
         return _json({"error": {"code": out.status, "message": f"simulated {out.kind}", "status": status}},

@@ -15,6 +15,7 @@ from core.catalog import Catalog
 from core.config import REPO_ROOT
 
 PROMPTS = REPO_ROOT / "data" / "demo_prompts.jsonl"
+REPLAY = REPO_ROOT / "data" / "replay_quality.jsonl"  # real per-tier outcomes for the MMLU-Pro prompts
 TENANTS = (("acme", 0.5), ("globex", 0.3), ("initech", 0.2))
 _INVALID = (
     b"{not json",
@@ -86,4 +87,5 @@ def sim_profile(catalog: Catalog, fast: bool = False) -> dict[str, Any]:
         if fast:
             b.update(latency_ms=0, ms_per_output_token=0)
         models[m.wire_model] = b
-    return {"default": {}, "models": models}
+    tiers = {m.wire_model: m.tier for m in catalog.models.values()}
+    return {"default": {}, "models": models, "replay": str(REPLAY), "model_tiers": tiers}

@@ -75,3 +75,22 @@ async def test_outage_rate_limit_and_hang(sim: tuple[SimState, Catalog]) -> None
     finally:
         for c in clients:
             await c.aclose()
+
+
+async def test_replayed_quality_fails_the_questions_a_tier_failed(sim: tuple[SimState, Catalog], tmp_path) -> None:
+    state, catalog = sim
+    replay = tmp_path / "replay.jsonl"
+    replay.write_text('{"prompt": "Which is right? Options: A. x B. y", "correct_by_tier": {"1": 0, "3": 1}}\n')
+    state.configure({"replay": str(replay), "model_tiers": {"gpt-4o-mini": 1, "gpt-4o": 3}})
+    providers, clients = build_providers(catalog, {})
+    req = CompletionRequest([{"role": "system", "content": "be brief"},
+                             {"role": "user", "content": "Which is right? Options: A. x B. y"}], 100)
+    try:
+        weak = await providers["openai"].complete(catalog.model("gpt-4o-mini"), req, 5.0)
+        strong = await providers["openai"].complete(catalog.model("gpt-4o"), req, 5.0)
+        other = await providers["openai"].complete(catalog.model("gpt-4o-mini"), REQ, 5.0)
+    finally:
+        for c in clients:
+            await c.aclose()
+    assert weak.content == "" and strong.content != "" and other.content != ""
+    assert state.outcomes["gpt-4o-mini"]["replay_fail"] == 1
