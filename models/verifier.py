@@ -73,6 +73,21 @@ def rows(data: Path) -> tuple[list[str], list[int], list[int], list[str]]:
     return texts, tiers, labels, sources
 
 
+FEEDBACK_SQL = """
+SELECT t.text, r.final_tier, f.mean_score
+FROM (SELECT request_id, text FROM llm.request_texts FINAL WHERE text != '') AS t
+INNER JOIN (SELECT request_id, final_tier FROM llm.requests FINAL WHERE status = 'ok' AND final_tier BETWEEN 1 AND 3)
+    AS r USING (request_id)
+INNER JOIN (SELECT request_id, avg(score) AS mean_score FROM llm.feedback FINAL WHERE score IS NOT NULL GROUP BY request_id)
+    AS f USING (request_id)
+"""
+
+
+def feedback_rows(client: Any) -> list[tuple[str, int, int]]:
+    """(text, tier that answered, acceptable) from downstream feedback joined to outcomes."""
+    return [(text, int(tier), int(score >= 0.5)) for text, tier, score in client.query(FEEDBACK_SQL).result_rows]
+
+
 def _matrix(x_text: np.ndarray, tiers: np.ndarray, priors: dict[int, float]) -> np.ndarray:
     prior = np.array([priors.get(int(t), 0.5) for t in tiers], dtype=np.float32)
     return np.hstack([x_text, tiers.reshape(-1, 1).astype(np.float32), prior.reshape(-1, 1)])
@@ -100,9 +115,14 @@ def roc_auc(y: np.ndarray, p: np.ndarray) -> float:
     return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def train(data: Path, out: Path) -> dict[str, Any]:
+def train(data: Path, out: Path, extra: list[tuple[str, int, int]] | None = None) -> dict[str, Any]:
     t0 = time.monotonic()
     texts, tiers_l, labels_l, sources = rows(data)
+    for text, tier, label in extra or []:
+        texts.append(text)
+        tiers_l.append(tier)
+        labels_l.append(label)
+        sources.append("feedback")
     unique = sorted(set(texts))
     index = {t: i for i, t in enumerate(unique)}
     x_unique = featurize_batch([(t, 1, False) for t in unique])
@@ -131,7 +151,8 @@ def train(data: Path, out: Path) -> dict[str, Any]:
         "verifier_version": "verifier-" + hashlib.sha256((out / "verifier.txt").read_bytes()).hexdigest()[:10],
         "feature_version": FEATURE_VERSION, "n_features": N_FEATURES + len(EXTRA), "tier_priors": priors,
         "rows": {"train": int(tr.sum()), "val": int(va.sum()), "test": int(te.sum())},
-        "labels_from": "MMLU-Pro correctness matrix and LLMRouter scores (>= 0.5) for models mapped to tiers",
+        "labels_from": "MMLU-Pro correctness matrix and LLMRouter scores (>= 0.5) for models mapped to tiers"
+        + (f"; {len(extra)} feedback-labelled pipeline outcomes (score >= 0.5)" if extra else ""),
         "tier_models": {"mmlu_pro": MMLU_TIERS, "llmrouter": LLMROUTER_TIERS},
         "test": {"roc_auc": round(roc_auc(y[te], p), 4), "ece": ece, "by_tier": by_tier, "auc_by_source": by_source,
                  "reliability": reliability},
@@ -181,8 +202,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m models.verifier")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--out", type=Path, default=ARTIFACTS)
+    parser.add_argument("--from-clickhouse", metavar="URL", default="",
+                        help="also learn from feedback on the pipeline's answers (needs ROUTER_STORE_PROMPTS=1)")
     args = parser.parse_args(argv)
-    m = train(args.data, args.out)
+    extra = None
+    if args.from_clickhouse:
+        import clickhouse_connect  # noqa: PLC0415
+
+        extra = feedback_rows(clickhouse_connect.get_client(dsn=args.from_clickhouse))
+        print(f"{len(extra)} feedback-labelled rows from ClickHouse")
+    m = train(args.data, args.out, extra)
     print(f"{m['verifier_version']}: ROC-AUC {m['test']['roc_auc']}, ECE {m['test']['ece']}, by tier "
           + ", ".join(f"{k}: {v['auc']}" for k, v in m["test"]["by_tier"].items()) + f" ({m['training_seconds']} s)")
     return 0

@@ -65,3 +65,19 @@ def test_retraining_rows_join_texts_with_accepted_tiers(chdb_path: Path) -> None
     writer.insert("requests", rows)
     got = sorted((r.text, r.task, r.tier) for r in outcome_rows(client))
     assert got == [("prompt rt-1 mail me at [EMAIL]", "code", 2), ("prompt rt-2 mail me at [EMAIL]", None, 1)]
+
+
+def test_verifier_feedback_rows_join_texts_outcomes_and_feedback(chdb_path: Path) -> None:
+    from models.verifier import feedback_rows
+
+    client = connect(f"chdb://{chdb_path}")
+    migrate(client)
+    writer = OutcomeWriter(client)
+    j = job(2)
+    j.request = make_request(request_id="vf-1", messages=[{"role": "user", "content": "verifier feedback prompt"}])
+    a = Attempt(1, "m", "p", 2, "ok", 1_800_000_000_000, 1.0, content="x")
+    j.attempts.append(a)
+    writer.insert("request_texts", [outcomes.text_row(j, 1_800_000_000_001)])
+    writer.insert("requests", [outcomes.request_row(j, "ok", "", a, 1_800_000_000_002)])
+    writer.insert("feedback", [outcomes.feedback_row({"request_id": "vf-1", "score": 0.2, "source": "t"}, 1_800_000_000_003)])
+    assert ("verifier feedback prompt", 2, 0) in feedback_rows(client)
