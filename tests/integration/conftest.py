@@ -3,10 +3,12 @@ one full stack (simulator + sink + pipeline workers as subprocesses) per module.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,11 +32,18 @@ def bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         broker.stop()
 
 
+@contextlib.contextmanager
+def running_stack(bootstrap: str, run_dir: Path, label: str, sim_config: dict[str, Any] | None = None,
+                  **settings: Any) -> Iterator[Stack]:
+    """A full stack on the session broker with its own topics, groups and ClickHouse path."""
+    s = run_settings(Settings(kafka_bootstrap=bootstrap, **settings), label, run_dir)
+    with Stack(s, run_dir, sim_config=sim_config or {"default": {"latency_ms": 0}}).start(lambda m: None) as st:
+        yield st
+
+
 @pytest.fixture(scope="module")
 def stack(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    run_dir = tmp_path_factory.mktemp("stack")
-    settings = run_settings(Settings(kafka_bootstrap=bootstrap, drift_window_s=1), "it", run_dir)
-    with Stack(settings, run_dir, sim_config={"default": {"latency_ms": 0}}).start(lambda m: None) as s:
+    with running_stack(bootstrap, tmp_path_factory.mktemp("stack"), "it", drift_window_s=1) as s:
         yield s
 
 

@@ -6,16 +6,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from core.config import Settings
 from streams.faults import SCENARIOS, fault_catalog, run_scenario, table, wait_recovered
-from streams.stack import Stack, run_settings
+from streams.stack import Stack
+from tests.integration.conftest import running_stack
 
 
 @pytest.fixture(scope="module")
 def faulty(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     run_dir = tmp_path_factory.mktemp("faults")
-    settings = run_settings(Settings(kafka_bootstrap=bootstrap, catalog_path=fault_catalog(run_dir)), "ft", run_dir)
-    with Stack(settings, run_dir, sim_config={"default": {"latency_ms": 20}}).start(lambda m: None) as s:
+    with running_stack(bootstrap, run_dir, "ft", {"default": {"latency_ms": 20}},
+                       catalog_path=fault_catalog(run_dir)) as s:
         yield s
 
 

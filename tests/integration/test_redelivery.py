@@ -8,19 +8,17 @@ from collections.abc import Iterator
 import orjson
 import pytest
 
-from core.config import Settings
 from streams.client import collect, publish, run
-from streams.stack import Stack, run_settings
-from tests.integration.conftest import wait_until
+from streams.stack import Stack
+from tests.integration.conftest import running_stack, wait_until
 
 N = 200
 
 
 @pytest.fixture(scope="module")
 def slow(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    run_dir = tmp_path_factory.mktemp("redelivery")
-    settings = run_settings(Settings(kafka_bootstrap=bootstrap, session_timeout_s=6), "rd", run_dir)
-    with Stack(settings, run_dir, sim_config={"default": {"latency_ms": 1500}}).start(lambda m: None) as s:
+    with running_stack(bootstrap, tmp_path_factory.mktemp("redelivery"), "rd", {"default": {"latency_ms": 1500}},
+                       session_timeout_s=6) as s:
         yield s
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from core.config import REPO_ROOT, Settings
+from core.config import REPO_ROOT
 from streams.client import collect, publish, run
-from streams.stack import Stack, run_settings
-from tests.integration.conftest import wait_until
+from streams.stack import Stack
+from tests.integration.conftest import running_stack, wait_until
 
 STANDARD_PRIVACY = ("llama-3.1-8b-instant", "claude-3-5-haiku-latest", "claude-sonnet-4-20250514")
 BUDGET = "\n[budgets.it-budget]\ndaily_usd = 0.01\nmonthly_usd = 1.0\ndowngrade_at = 0.5\n"
@@ -25,8 +25,7 @@ def routed(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     catalog = run_dir / "catalog.toml"
     shutil.copy(REPO_ROOT / "config" / "catalog.toml", catalog)
     catalog.write_text(catalog.read_text() + BUDGET)
-    settings = run_settings(Settings(kafka_bootstrap=bootstrap, catalog_path=catalog), "rt", run_dir)
-    with Stack(settings, run_dir, sim_config={"default": {"latency_ms": 0}}).start(lambda m: None) as s:
+    with running_stack(bootstrap, run_dir, "rt", catalog_path=catalog) as s:
         yield s
 
 

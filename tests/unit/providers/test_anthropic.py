@@ -10,7 +10,7 @@ from core.catalog import Catalog
 from core.errors import ProviderProtocolError, ProviderUnavailableError
 from core.ports import CompletionRequest
 from providers.anthropic import AnthropicProvider
-from providers.registry import build_providers
+from tests.unit.providers.conftest import adapter
 
 REQ = CompletionRequest([{"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"},
                          {"role": "assistant", "content": "hello"}, {"role": "user", "content": "2+2?"}], 100)
@@ -23,8 +23,7 @@ def _reply(stop: str = "end_turn") -> dict:
 
 
 def _provider(catalog: Catalog, handler) -> AnthropicProvider:
-    providers, _ = build_providers(catalog, {"ANTHROPIC_API_KEY": "sk-ant-test"}, httpx.MockTransport(handler))
-    p = providers["anthropic"]
+    p = adapter(catalog, "anthropic", handler, {"ANTHROPIC_API_KEY": "sk-ant-test"})
     assert isinstance(p, AnthropicProvider)
     return p
 

@@ -10,7 +10,7 @@ from core.catalog import Catalog
 from core.errors import ProviderProtocolError, ProviderRateLimitedError
 from core.ports import CompletionRequest
 from providers.gemini import GeminiProvider
-from providers.registry import build_providers
+from tests.unit.providers.conftest import adapter
 
 REQ = CompletionRequest([{"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"},
                          {"role": "assistant", "content": "hello"}, {"role": "user", "content": "2+2?"}], 100)
@@ -22,8 +22,7 @@ def _reply(finish: str = "STOP") -> dict:
 
 
 def _provider(catalog: Catalog, handler) -> GeminiProvider:
-    providers, _ = build_providers(catalog, {"GEMINI_API_KEY": "g-key"}, httpx.MockTransport(handler))
-    p = providers["google"]
+    p = adapter(catalog, "google", handler, {"GEMINI_API_KEY": "g-key"})
     assert isinstance(p, GeminiProvider)
     return p
 

@@ -16,7 +16,7 @@ from core.errors import (
 )
 from core.ports import CompletionRequest
 from providers.openai_compat import OpenAICompatProvider
-from providers.registry import build_providers
+from tests.unit.providers.conftest import adapter
 
 REQ = CompletionRequest([{"role": "system", "content": "be brief"}, {"role": "user", "content": "2+2?"}], 64)
 REPLY = {
@@ -27,8 +27,7 @@ REPLY = {
 
 
 def _provider(catalog: Catalog, handler, env: dict[str, str] | None = None) -> OpenAICompatProvider:
-    providers, _ = build_providers(catalog, env or {"OPENAI_API_KEY": "sk-test-123"}, httpx.MockTransport(handler))
-    p = providers["openai"]
+    p = adapter(catalog, "openai", handler, env or {"OPENAI_API_KEY": "sk-test-123"})
     assert isinstance(p, OpenAICompatProvider)
     return p
 
