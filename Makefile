@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-unit test-integration bench install clean train evaluate bench-classifier faults bench-invoke bench-sink
+.PHONY: demo test test-unit test-integration bench install clean train evaluate bench-classifier faults bench-invoke bench-sink eval-routing
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,12 @@ train: $(STAMP)  ## retrain the classifier from ../shared/data into models/artif
 
 evaluate: $(STAMP)  ## evaluation report: models/artifacts/eval_report.md
 	$(PY) -m models.evaluate
+
+eval-routing: $(STAMP)  ## RouteLLM-style routing evaluation on held-out MMLU-Pro and LLMRouter rows
+	$(PY) -m models.route_eval convert --source mmlu_pro --out var/eval/mmlu_pro.jsonl
+	$(PY) -m models.route_eval run var/eval/mmlu_pro.jsonl --weak Meta-Llama-3_1-8B-Instruct --strong gpt-4o-2024-05-13
+	$(PY) -m models.route_eval convert --source llmrouter --out var/eval/llmrouter.jsonl
+	$(PY) -m models.route_eval run var/eval/llmrouter.jsonl --weak mistral-7b-instruct-v0.3 --strong llama-3.1-nemotron-51b-instruct --prices 0.2,0.2,0.9,0.9
 
 bench-invoke: $(STAMP)  ## 5,000 requests against providers answering in 1 s
 	$(PY) -m streams bench --latency-ms 1000 --requests 5000
