@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-unit test-integration bench install clean train evaluate bench-classifier faults bench-invoke bench-sink eval-routing
+.PHONY: demo test test-unit test-integration bench install clean train evaluate bench-classifier faults bench-invoke bench-sink eval-routing bench-peer
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,9 @@ train: $(STAMP)  ## retrain the classifier from ../shared/data into models/artif
 
 evaluate: $(STAMP)  ## evaluation report: models/artifacts/eval_report.md
 	$(PY) -m models.evaluate
+
+bench-peer: $(STAMP)  ## this pipeline and LiteLLM's Router side by side (LiteLLM in its own venv)
+	$(PY) -m streams peer-bench
 
 eval-routing: $(STAMP)  ## RouteLLM-style routing evaluation on held-out MMLU-Pro and LLMRouter rows
 	$(PY) -m models.route_eval convert --source mmlu_pro --out var/eval/mmlu_pro.jsonl

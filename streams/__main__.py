@@ -50,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--sink", default="", help="a sink worker's URL (e.g. http://127.0.0.1:6067); default: "
                    "query ClickHouse directly (CLICKHOUSE_URL or the embedded path)")
     r.add_argument("--out", type=Path, default=None, help="output directory (default var/report)")
+    pb = sub.add_parser("peer-bench", help="this pipeline and LiteLLM's Router against the same simulator")
+    pb.add_argument("--requests", type=int, default=4000)
     bs = sub.add_parser("bench-sink", help="insert rate and dashboard query times on synthetic outcome rows")
     bs.add_argument("--rows", type=int, default=10_000_000)
     f = sub.add_parser("faults", help="fault injection through the simulator; prints a table")
@@ -79,6 +81,10 @@ def main(argv: list[str] | None = None) -> int:
             print(text)
             print(f"charts and HTML report: {page}")
             return 0
+        if args.command == "peer-bench":
+            from streams.peer_bench import run_peer_bench
+
+            return run_peer_bench(settings, args.requests)
         if args.command == "bench-sink":
             from streams.bench_sink import run_bench_sink
 
