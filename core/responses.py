@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.events import Attempt, Job, Request
-
-DEFAULT_REPLY_TOPIC = "llm.responses.v1"
-
+from core.events import Attempt, Job
 
 def ok_response(job: Job, answer: Attempt, now_ms: int, best_effort: bool = False) -> dict[str, Any]:
     body = _common(job, now_ms)
@@ -65,10 +62,6 @@ def invalid_request_response(
         "completed_at_ms": now_ms,
         "error": {"code": code, "message": "; ".join(problems), "problems": problems},
     }
-
-
-def reply_topic(request: Request, default: str) -> str:
-    return request.reply_topic or default
 
 
 def _common(job: Job, now_ms: int) -> dict[str, Any]:

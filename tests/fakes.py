@@ -9,7 +9,6 @@ from core.catalog import ModelSpec
 from core.errors import ProviderError
 from core.events import Classification, Job, Request
 from core.ports import Completion, CompletionRequest
-from core.stages import Out
 
 
 class FakeClock:
@@ -90,14 +89,6 @@ class FixedSpend:
 
     def spent(self, tenant: str, now_ms: int) -> tuple[float, float]:
         return self.day, self.month
-
-
-class RecordingOutbox:
-    def __init__(self) -> None:
-        self.sent: list[Out] = []
-
-    async def send_all(self, outs: Sequence[Out]) -> None:
-        self.sent.extend(outs)
 
 
 def request(**overrides: Any) -> Request:

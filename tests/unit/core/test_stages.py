@@ -20,13 +20,6 @@ def _in(value: bytes, offset: int = 0) -> Incoming:
     return Incoming(value, NOW - 5, "t.llm.requests.v1", 0, offset)
 
 
-def _by_topic(outs: list[Out]) -> dict[str, list[dict]]:
-    grouped: dict[str, list[dict]] = {}
-    for o in outs:
-        grouped.setdefault(o.topic, []).append(orjson.loads(o.value) if o.topic != NAMES.classified else {})
-    return grouped
-
-
 def _valid(rid: str, **kw: object) -> bytes:
     return orjson.dumps({"request_id": rid, "tenant": "acme", "messages": [{"role": "user", "content": "hi"}], **kw})
 
