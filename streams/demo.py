@@ -15,7 +15,7 @@ from streams.report import render, write_report
 from streams.stack import Stack, run_settings
 
 
-RATE = 200.0  # requests per second: steady upstream traffic, well below the pipeline's capacity
+RATE = 120.0  # requests per second: steady upstream traffic, below the pipeline's capacity
 
 
 def _say(msg: str) -> None:
