@@ -8,7 +8,7 @@ from typing import Any
 
 from agents import SinkDeps
 from core.errors import InvalidRequestError
-from core.events import decode_json_object
+from core.request import decode_json_object
 from core.outcomes import feedback_row
 
 log = logging.getLogger(__name__)

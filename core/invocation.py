@@ -13,7 +13,8 @@ from core.catalog import Catalog, ModelSpec
 from core.clock import Clock
 from core.breaker import HEALTH_FAILURES
 from core.errors import ProviderError
-from core.events import Attempt, Job, message_text
+from core.events import Attempt, Job
+from core.request import message_text
 from core.health import HealthBoard
 from core.ports import CompletionRequest, Provider
 from core.routing import DEFAULT_OUTPUT_TOKENS, fallback_chain

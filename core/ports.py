@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from core.catalog import ModelSpec
-from core.events import Classification, Request
+from core.events import Classification
+from core.request import Request
 
 
 @dataclass(frozen=True, slots=True)

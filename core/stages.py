@@ -17,7 +17,8 @@ from core.breaker import Transition
 from core.dedup import SeenCache
 from core.drift import DriftMonitor
 from core.errors import InvalidRequestError, RoutingError
-from core.events import Job, Request, decode_json_object, request_from_payload
+from core.events import Job
+from core.request import Request, decode_json_object, request_from_payload
 from core.invocation import Invoker
 from core.ports import Classifier, HealthView, SpendView, Verifier
 from core.responses import error_response, invalid_request_response, ok_response

@@ -14,7 +14,7 @@ import statistics
 import time
 
 from core.config import REPO_ROOT
-from core.events import Request
+from core.request import Request
 from models.classifier import LgbmClassifier
 
 

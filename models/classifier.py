@@ -18,7 +18,8 @@ import lightgbm as lgb
 import numpy as np
 
 from core.errors import ModelError
-from core.events import Classification, Request
+from core.events import Classification
+from core.request import Request
 from core.pii import contains_pii
 from models.fastpredict import FastRowPredictor
 from models.features import FEATURE_NAMES, FEATURE_VERSION, N_FEATURES, featurize_batch, featurize_into

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from core.config import REPO_ROOT
-from core.events import Request
+from core.request import Request
 from models.classifier import ARTIFACTS, LgbmClassifier
 from models.datasets import Row
 from models.features import featurize_batch

@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 
 from core.catalog import parse_catalog
-from core.events import Classification, Job, Request
+from core.events import Classification, Job
+from core.request import Request
 from core.ports import AllHealthy
 from core.routing import RoutingPolicy
 from core.tokens import estimate_tokens

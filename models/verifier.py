@@ -25,7 +25,7 @@ import lightgbm as lgb
 import numpy as np
 
 from core.errors import ModelError
-from core.events import Request
+from core.request import Request
 from models import datasets
 from models.features import FEATURE_NAMES, FEATURE_VERSION, N_FEATURES, featurize, featurize_batch
 from models.metrics import expected_calibration_error

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from core.catalog import ModelSpec
-from core.events import message_text
+from core.request import message_text
 from core.ports import Completion, CompletionRequest
 from providers.http import post_json, protocol_error
 

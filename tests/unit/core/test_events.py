@@ -4,7 +4,8 @@ import orjson
 import pytest
 
 from core.errors import InvalidRequestError
-from core.events import Attempt, Classification, Decision, Candidate, Job, Verification, parse_request
+from core.events import Attempt, Classification, Decision, Candidate, Job, Verification
+from core.request import parse_request
 
 
 def _raw(**fields: object) -> bytes:

@@ -6,7 +6,8 @@ import pytest
 
 from core.catalog import Catalog
 from core.errors import RoutingError
-from core.events import Attempt, DataPolicy
+from core.events import Attempt
+from core.request import DataPolicy
 from core.ports import AllHealthy
 from core.routing import RoutingPolicy, fallback_chain
 from tests.fakes import DownModels, FixedSpend, job

@@ -11,7 +11,7 @@ import pytest
 
 from core.config import REPO_ROOT
 from core.errors import ModelError
-from core.events import Request
+from core.request import Request
 from models.classifier import ARTIFACTS, LgbmClassifier
 from models.features import FEATURE_VERSION
 

@@ -5,7 +5,8 @@ import json
 import numpy as np
 
 from core.config import REPO_ROOT
-from core.events import Attempt, Request
+from core.events import Attempt
+from core.request import Request
 from core.verification import verify
 from models.verifier import LgbmVerifier, binary_reliability, roc_auc
 from tests.fakes import job

@@ -1,0 +1,330 @@
+"""The public request contract (design §3): the Request record and its ingress validation.
+
+``parse_request`` validates a raw payload into a :class:`Request`, collecting every problem (not
+just the first) so the error response names each bad field. Unknown fields are kept in ``extra``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from core.errors import InvalidRequestError
+
+SCHEMA_VERSION = 1
+ROLES = frozenset({"system", "user", "assistant", "tool", "developer"})
+LATENCY_CLASSES = frozenset({"realtime", "batch"})
+KNOWN_FIELDS = frozenset(
+    {
+        "schema_version", "request_id", "tenant", "messages", "task_type", "max_output_tokens",
+        "response_format", "latency_class", "deadline", "max_cost_usd", "data_policy",
+        "quality_floor", "preferred_tier", "reply_topic", "metadata",
+    }
+)
+MAX_ID_LEN = 200
+
+
+@dataclass(slots=True)
+class DataPolicy:
+    pii: bool | None = None
+    region: str | None = None
+    allowed_providers: list[str] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"pii": self.pii, "region": self.region, "allowed_providers": self.allowed_providers}
+
+
+@dataclass(slots=True)
+class Request:
+    """A validated request. ``extra`` keeps unknown fields so nothing a client sent is lost."""
+
+    request_id: str
+    tenant: str
+    messages: list[dict[str, Any]]
+    schema_version: int = SCHEMA_VERSION
+    task_type: str | None = None
+    max_output_tokens: int | None = None
+    response_format: dict[str, Any] | None = None
+    latency_class: str = "realtime"
+    deadline_ms: int | None = None
+    max_cost_usd: float | None = None
+    data_policy: DataPolicy = field(default_factory=DataPolicy)
+    quality_floor: int | None = None
+    preferred_tier: int | None = None
+    reply_topic: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": self.schema_version,
+            "request_id": self.request_id,
+            "tenant": self.tenant,
+            "messages": self.messages,
+            "task_type": self.task_type,
+            "max_output_tokens": self.max_output_tokens,
+            "response_format": self.response_format,
+            "latency_class": self.latency_class,
+            "deadline_ms": self.deadline_ms,
+            "max_cost_usd": self.max_cost_usd,
+            "data_policy": self.data_policy.to_dict(),
+            "quality_floor": self.quality_floor,
+            "preferred_tier": self.preferred_tier,
+            "reply_topic": self.reply_topic,
+            "metadata": self.metadata,
+            "extra": self.extra,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Request:
+        dp = d.get("data_policy") or {}
+        return cls(
+            request_id=d["request_id"],
+            tenant=d["tenant"],
+            messages=d["messages"],
+            schema_version=d.get("schema_version", SCHEMA_VERSION),
+            task_type=d.get("task_type"),
+            max_output_tokens=d.get("max_output_tokens"),
+            response_format=d.get("response_format"),
+            latency_class=d.get("latency_class") or "realtime",
+            deadline_ms=d.get("deadline_ms"),
+            max_cost_usd=d.get("max_cost_usd"),
+            data_policy=DataPolicy(dp.get("pii"), dp.get("region"), dp.get("allowed_providers")),
+            quality_floor=d.get("quality_floor"),
+            preferred_tier=d.get("preferred_tier"),
+            reply_topic=d.get("reply_topic"),
+            metadata=d.get("metadata") or {},
+            extra=d.get("extra") or {},
+        )
+
+    def prompt_text(self) -> str:
+        """All message text joined, for token estimates and PII checks."""
+        return "\n".join(message_text(m) for m in self.messages)
+
+    def task_text(self) -> str:
+        """What the user asked: every non-system message, for the classifier's features."""
+        return "\n".join(message_text(m) for m in self.messages if m.get("role") not in ("system", "developer"))
+
+    @property
+    def has_system(self) -> bool:
+        return any(m.get("role") in ("system", "developer") for m in self.messages)
+
+
+def message_text(message: dict[str, Any]) -> str:
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # OpenAI content parts
+        return "\n".join(
+            str(p.get("text", "")) for p in content if isinstance(p, dict) and p.get("type") == "text"
+        )
+    return ""
+
+
+# --- ingress validation -------------------------------------------------------------------
+
+
+def _type_name(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def decode_json_object(raw: bytes) -> dict[str, Any]:
+    """Decode a payload that must be a JSON object, or raise InvalidRequestError."""
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        msg = f"body: not valid JSON ({exc})"
+        raise InvalidRequestError([msg]) from None
+    if not isinstance(data, dict):
+        raise InvalidRequestError([f"body: expected a JSON object, got {_type_name(data)}"])
+    return data
+
+
+def parse_request(raw: bytes) -> Request:
+    """Validate a raw request payload; raise InvalidRequestError naming every bad field."""
+    return request_from_payload(decode_json_object(raw))
+
+
+def request_from_payload(data: dict[str, Any]) -> Request:
+    problems: list[str] = []
+    request_id = _required_str(data, "request_id", problems)
+    tenant = _required_str(data, "tenant", problems)
+    messages = _messages(data, problems)
+    version = data.get("schema_version", SCHEMA_VERSION)
+    if version != SCHEMA_VERSION:
+        problems.append(f"schema_version: unsupported value {version!r} (supported: {SCHEMA_VERSION})")
+    opt = _Optional(data, problems)
+    task_type = opt.str("task_type")
+    max_out = opt.positive_int("max_output_tokens")
+    response_format = opt.obj("response_format")
+    latency_class = opt.str("latency_class")
+    if latency_class is not None and latency_class not in LATENCY_CLASSES:
+        problems.append(f"latency_class: expected one of realtime, batch, got {latency_class!r}")
+    deadline_ms = _deadline(data.get("deadline"), problems)
+    max_cost = opt.non_negative_number("max_cost_usd")
+    policy = _data_policy(data.get("data_policy"), problems)
+    quality_floor = opt.tier("quality_floor")
+    preferred_tier = opt.tier("preferred_tier")
+    reply_topic = opt.str("reply_topic")
+    metadata = opt.obj("metadata")
+    if problems:
+        raise InvalidRequestError(problems)
+    return Request(
+        request_id=request_id,
+        tenant=tenant,
+        messages=messages,
+        task_type=task_type,
+        max_output_tokens=max_out,
+        response_format=response_format,
+        latency_class=latency_class or "realtime",
+        deadline_ms=deadline_ms,
+        max_cost_usd=max_cost,
+        data_policy=policy,
+        quality_floor=quality_floor,
+        preferred_tier=preferred_tier,
+        reply_topic=reply_topic,
+        metadata=metadata or {},
+        extra={k: v for k, v in data.items() if k not in KNOWN_FIELDS},
+    )
+
+
+def _required_str(data: dict[str, Any], name: str, problems: list[str]) -> str:
+    value = data.get(name)
+    if name not in data:
+        problems.append(f"{name}: required field missing")
+    elif not isinstance(value, str):
+        problems.append(f"{name}: expected string, got {_type_name(value)}")
+    elif not value.strip():
+        problems.append(f"{name}: must not be empty")
+    elif len(value) > MAX_ID_LEN:
+        problems.append(f"{name}: longer than {MAX_ID_LEN} characters")
+    else:
+        return value
+    return ""
+
+
+def _messages(data: dict[str, Any], problems: list[str]) -> list[dict[str, Any]]:
+    if "messages" not in data:
+        problems.append("messages: required field missing")
+        return []
+    messages = data["messages"]
+    if not isinstance(messages, list):
+        problems.append(f"messages: expected array, got {_type_name(messages)}")
+        return []
+    if not messages:
+        problems.append("messages: must contain at least one message")
+    for i, m in enumerate(messages):
+        if not isinstance(m, dict):
+            problems.append(f"messages[{i}]: expected object, got {_type_name(m)}")
+            continue
+        role = m.get("role")
+        if role not in ROLES:
+            problems.append(f"messages[{i}].role: expected one of {', '.join(sorted(ROLES))}, got {role!r}")
+        content = m.get("content")
+        if not isinstance(content, (str, list)):
+            problems.append(f"messages[{i}].content: expected string or array of parts, got {_type_name(content)}")
+    return messages
+
+
+class _Optional:
+    """Reads optional fields, appending a named problem for each wrong type."""
+
+    def __init__(self, data: dict[str, Any], problems: list[str]) -> None:
+        self.data = data
+        self.problems = problems
+
+    def _get(self, name: str) -> Any:
+        return self.data.get(name)
+
+    def str(self, name: str) -> str | None:
+        v = self._get(name)
+        if v is None or isinstance(v, str):
+            return v
+        self.problems.append(f"{name}: expected string, got {_type_name(v)}")
+        return None
+
+    def obj(self, name: str) -> dict[str, Any] | None:
+        v = self._get(name)
+        if v is None or isinstance(v, dict):
+            return v
+        self.problems.append(f"{name}: expected object, got {_type_name(v)}")
+        return None
+
+    def positive_int(self, name: str) -> int | None:
+        v = self._get(name)
+        if v is None:
+            return None
+        if not _is_int(v) or v <= 0:
+            self.problems.append(f"{name}: expected a positive integer, got {v!r}")
+            return None
+        return int(v)
+
+    def non_negative_number(self, name: str) -> float | None:
+        v = self._get(name)
+        if v is None:
+            return None
+        if not _is_number(v) or v < 0:
+            self.problems.append(f"{name}: expected a non-negative number, got {v!r}")
+            return None
+        return float(v)
+
+    def tier(self, name: str) -> int | None:
+        v = self._get(name)
+        if v is None:
+            return None
+        if not _is_int(v) or not 1 <= v <= 9:
+            self.problems.append(f"{name}: expected a tier number from 1 to 9, got {v!r}")
+            return None
+        return int(v)
+
+
+def _deadline(value: Any, problems: list[str]) -> int | None:
+    """Accept an ISO-8601 timestamp with a zone or epoch seconds; return epoch milliseconds."""
+    if value is None:
+        return None
+    if _is_number(value):
+        return int(value * 1000)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            problems.append(f"deadline: not an ISO-8601 timestamp: {value!r}")
+            return None
+        if parsed.tzinfo is None:
+            problems.append("deadline: timestamp needs a time zone (e.g. 2026-01-01T12:00:00Z)")
+            return None
+        return int(parsed.timestamp() * 1000)
+    problems.append(f"deadline: expected ISO-8601 string or epoch seconds, got {_type_name(value)}")
+    return None
+
+
+def _data_policy(value: Any, problems: list[str]) -> DataPolicy:
+    if value is None:
+        return DataPolicy()
+    if not isinstance(value, dict):
+        problems.append(f"data_policy: expected object, got {_type_name(value)}")
+        return DataPolicy()
+    pii = value.get("pii")
+    if pii is not None and not isinstance(pii, bool):
+        problems.append(f"data_policy.pii: expected boolean, got {_type_name(pii)}")
+        pii = None
+    region = value.get("region")
+    if region is not None and not isinstance(region, str):
+        problems.append(f"data_policy.region: expected string, got {_type_name(region)}")
+        region = None
+    allowed = value.get("allowed_providers")
+    if allowed is not None and not (isinstance(allowed, list) and all(isinstance(p, str) for p in allowed)):
+        problems.append("data_policy.allowed_providers: expected an array of provider names")
+        allowed = None
+    return DataPolicy(pii, region, allowed)
