@@ -25,7 +25,7 @@ def register(app: Any, source: Any, deps: PipelineDeps) -> Any:
                 outs = []
                 for msg in batch:
                     try:
-                        outs.extend(accept_requests([msg], classifier, names, clock.now_ms()))
+                        outs.extend(accept_requests([msg], classifier, names, clock.now_ms(), store_prompts=deps.store_prompts))
                     except Exception as exc:
                         log.exception("classify failed for offset %s", msg.offset)
                         outs.extend(_internal(msg, exc, names, clock.now_ms()))

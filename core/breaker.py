@@ -44,6 +44,10 @@ class CircuitBreaker:
         self._trials_out = 0
         self._trial_ok = 0
 
+    def blocks(self, now: float) -> bool:
+        """Open and still cooling down: no call may go (routing skips the model)."""
+        return self.state == OPEN and now - self._opened_at < self.s.cooldown_s
+
     def allow(self, now: float) -> tuple[bool, Transition | None]:
         """May a call start now? (and the transition this caused, if any)."""
         change = None

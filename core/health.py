@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 
-from core.breaker import OPEN, BreakerSettings, CircuitBreaker, TokenBucket, Transition
+from core.breaker import BreakerSettings, CircuitBreaker, TokenBucket, Transition
 from core.catalog import Catalog
 from core.clock import Clock
 
@@ -34,7 +34,7 @@ class HealthBoard:
 
     def unavailable(self, model: str) -> str | None:
         b = self.breakers.get(model)
-        if b is not None and b.state == OPEN and not self._cooled_down(b):
+        if b is not None and b.blocks(self.clock.monotonic()):
             return "breaker_open"
         limit = self._limit(model)
         if limit and self.in_flight[model] >= limit:
@@ -44,9 +44,6 @@ class HealthBoard:
     def load(self, model: str) -> float:
         limit = self._limit(model)
         return self.in_flight[model] / limit if limit else 0.0
-
-    def _cooled_down(self, b: CircuitBreaker) -> bool:
-        return self.clock.monotonic() - b._opened_at >= b.s.cooldown_s  # noqa: SLF001 - same module family
 
     def _limit(self, model: str) -> int:
         spec = self.catalog.models.get(model)

@@ -18,6 +18,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 TASKS = ("code", "math", "reasoning", "knowledge_qa", "extraction", "summarization", "writing", "chat")
 # Only domains the data at hand covers (MMLU-Pro's non-MMLU part has no law, health or history rows).
@@ -54,7 +55,7 @@ class Row:
     lang: str = "en"
 
 
-def _jsonl(path: Path) -> Iterator[dict]:
+def read_jsonl(path: Path) -> Iterator[dict]:
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt", encoding="utf-8") as f:
         for line in f:
@@ -63,34 +64,43 @@ def _jsonl(path: Path) -> Iterator[dict]:
 
 
 def gsm8k(root: Path) -> Iterator[Row]:
-    for r in _jsonl(root / "gsm8k/train.jsonl"):
+    for r in read_jsonl(root / "gsm8k/train.jsonl"):
         yield Row(r["question"], "gsm8k", "math", domain="math")
 
 
 def math_competition(root: Path) -> Iterator[Row]:
-    for r in _jsonl(root / "math/train.jsonl.gz"):
+    for r in read_jsonl(root / "math/train.jsonl.gz"):
         level = r.get("level", "")
         tier = {"Level 1": 1, "Level 2": 1, "Level 3": 2, "Level 4": 2, "Level 5": 3}.get(level)
         yield Row(r["problem"], "math", "math", tier=tier, domain="math")
 
 
 def mbpp(root: Path) -> Iterator[Row]:
-    for r in _jsonl(root / "mbpp/mbpp.jsonl"):
+    for r in read_jsonl(root / "mbpp/mbpp.jsonl"):
         yield Row(r["text"], "mbpp", "code", domain="computer_science")
 
 
 def humaneval(root: Path) -> Iterator[Row]:
-    for r in _jsonl(root / "humaneval/HumanEval.jsonl.gz"):
+    for r in read_jsonl(root / "humaneval/HumanEval.jsonl.gz"):
         yield Row("Complete this Python function:\n" + r["prompt"], "humaneval", "code", domain="computer_science")
 
 
-def mmlu_pro(root: Path) -> Iterator[Row]:
+def mmlu_text(q: dict[str, Any]) -> str:
+    """An MMLU-Pro question as the router sees it: the question, then its lettered options."""
+    return q["question"] + "\nOptions:\n" + "\n".join(f"{chr(65 + i)}. {o}" for i, o in enumerate(q["options"]))
+
+
+def mmlu_outcomes(root: Path) -> dict[str, dict[str, str]]:
+    """The MMLU-Pro correctness matrix by question id: model -> "1", "0" or "" (no answer recorded)."""
     with gzip.open(root / "mmlu_pro/correctness_matrix.csv.gz", "rt") as f:
-        outcomes = {r["question_id"]: r for r in csv.DictReader(io.StringIO(f.read()))}
-    for q in _jsonl(root / "mmlu_pro/questions.jsonl.gz"):
-        text = q["question"] + "\nOptions:\n" + "\n".join(f"{chr(65 + i)}. {o}" for i, o in enumerate(q["options"]))
+        return {r["question_id"]: r for r in csv.DictReader(io.StringIO(f.read()))}
+
+
+def mmlu_pro(root: Path) -> Iterator[Row]:
+    outcomes = mmlu_outcomes(root)
+    for q in read_jsonl(root / "mmlu_pro/questions.jsonl.gz"):
         domain = _MMLU_DOMAIN.get(q["category"], "other")
-        yield Row(text, "mmlu_pro", "knowledge_qa", tier=_mmlu_tier(outcomes.get(str(q["question_id"]))),
+        yield Row(mmlu_text(q), "mmlu_pro", "knowledge_qa", tier=_mmlu_tier(outcomes.get(str(q["question_id"]))),
                   domain=domain)
 
 
@@ -120,14 +130,14 @@ def llmrouter(root: Path) -> Iterator[Row]:
 
 
 def vicuna(root: Path) -> Iterator[Row]:
-    for r in _jsonl(root / "vicuna_bench/question.jsonl"):
+    for r in read_jsonl(root / "vicuna_bench/question.jsonl"):
         task = _VICUNA_TASK.get(r["category"], "knowledge_qa")
         yield Row(r["turns"][0], "vicuna_bench", task, domain=_TASK_DOMAIN.get(task, "general"))
 
 
 def arena_hard(root: Path) -> Iterator[Row]:
     """Hard real-user prompts; task from the topic cluster name where it says so."""
-    for r in _jsonl(root / "arena_hard/question.jsonl"):
+    for r in read_jsonl(root / "arena_hard/question.jsonl"):
         cluster = r.get("cluster", "").lower()
         if any(k in cluster for k in ("code", "program", "python", "sql", "script", "software", "web", "data",
                                       "api", "java", "c++", "linux", "excel", "bash", "development")):

@@ -16,9 +16,6 @@ its quality, and the all-weak, all-strong, random and oracle baselines.
 from __future__ import annotations
 
 import argparse
-import csv
-import gzip
-import io
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -54,10 +51,9 @@ def convert(source: str, data: Path, out: Path) -> int:
 
 def _rows(source: str, data: Path) -> Any:
     if source == "mmlu_pro":
-        with gzip.open(data / "mmlu_pro/correctness_matrix.csv.gz", "rt") as f:
-            matrix = {r["question_id"]: r for r in csv.DictReader(io.StringIO(f.read()))}
-        for q in datasets._jsonl(data / "mmlu_pro/questions.jsonl.gz"):  # noqa: SLF001 - same package
-            text = q["question"] + "\nOptions:\n" + "\n".join(f"{chr(65 + i)}. {o}" for i, o in enumerate(q["options"]))
+        matrix = datasets.mmlu_outcomes(data)
+        for q in datasets.read_jsonl(data / "mmlu_pro/questions.jsonl.gz"):
+            text = datasets.mmlu_text(q)
             row = matrix.get(str(q["question_id"])) or {}
             outcomes = {m: float(v) for m, v in row.items() if v in ("0", "1")}
             yield text, q["category"], outcomes

@@ -12,10 +12,7 @@ unseen. Reported: ROC-AUC, ECE and a reliability table, overall and per tier.
 from __future__ import annotations
 
 import argparse
-import csv
-import gzip
 import hashlib
-import io
 import json
 import time
 from pathlib import Path
@@ -48,10 +45,9 @@ ROUNDS = 80
 def rows(data: Path) -> tuple[list[str], list[int], list[int], list[str]]:
     """(question text, tier, label, source) for every (question, model) outcome."""
     texts, tiers, labels, sources = [], [], [], []
-    with gzip.open(data / "mmlu_pro/correctness_matrix.csv.gz", "rt") as f:
-        matrix = {r["question_id"]: r for r in csv.DictReader(io.StringIO(f.read()))}
-    for q in datasets._jsonl(data / "mmlu_pro/questions.jsonl.gz"):  # noqa: SLF001 - same package
-        text = q["question"] + "\nOptions:\n" + "\n".join(f"{chr(65 + i)}. {o}" for i, o in enumerate(q["options"]))
+    matrix = datasets.mmlu_outcomes(data)
+    for q in datasets.read_jsonl(data / "mmlu_pro/questions.jsonl.gz"):
+        text = datasets.mmlu_text(q)
         outcome = matrix.get(str(q["question_id"]))
         for tier, models in MMLU_TIERS.items():
             for m in models:
