@@ -2,7 +2,10 @@
 
     python -m models.bench [--n 4000]
 
-Prompts are the demo workload (real dataset prompts of every length, several languages).
+Prompts are the demo workload (real dataset prompts of every length, several languages). Prints the
+whole classify call (features, three heads, calibration, PII check, the event's fields), then where
+the time goes, each part beside its peer measured in the same run: the Python reference featuriser
+and LightGBM's own ``Booster.predict`` on the same rows.
 """
 
 from __future__ import annotations
@@ -12,15 +15,56 @@ import json
 import os
 import statistics
 import time
+from collections.abc import Callable
+
+import lightgbm as lgb
+import numpy as np
 
 from core.config import REPO_ROOT
+from core.pii import contains_pii
 from core.request import Request
-from models.classifier import LgbmClassifier
+from models import _native
+from models.classifier import ARTIFACTS, HEADS, LgbmClassifier
+from models.features import N_FEATURES, featurize_into, featurize_rows, reference_featurize_into
 
 
 def _pct(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def _per_item_us(fn: Callable[[], object], n: int) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return (time.perf_counter() - t0) / n * 1e6
+
+
+def _parts(clf: LgbmClassifier, texts: list[str]) -> None:
+    n = len(texts)
+    row = np.empty(N_FEATURES, dtype=np.float32)
+    ones, falses = [1] * n, [False] * n
+
+    def reference() -> None:
+        for t in texts:
+            reference_featurize_into(row, t, 1, False)
+
+    native_batch = _per_item_us(lambda: featurize_rows(texts, ones, falses), n)
+    python = _per_item_us(reference, n)
+    print(f"  features, batched: native {native_batch:.1f} us/request; Python reference {python:.1f} us "
+          f"({python / native_batch:.1f}x)")
+    x = featurize_rows(texts, ones, falses)
+    for name in HEADS:
+        head = clf.heads[name]
+        out = np.empty((n, len(head.classes)))
+        booster = lgb.Booster(model_file=str(ARTIFACTS / f"{name}.txt"))
+        ours = _per_item_us(lambda h=head, o=out: h.forest.raw(x, o), n)
+        theirs = _per_item_us(lambda b=booster: b.predict(x, raw_score=True, num_threads=1), n)
+        print(f"  {name} head ({head.forest.n_trees} trees), batched: native {ours:.1f} us/request; "
+              f"LightGBM predict {theirs:.1f} us ({theirs / ours:.1f}x)")
+    pre = _per_item_us(lambda: [_native.pii_candidate(t) and contains_pii(t) for t in texts], n)
+    full = _per_item_us(lambda: [contains_pii(t) for t in texts], n)
+    print(f"  PII check: with the native pre-check {pre:.1f} us/request; regexes alone {full:.1f} us "
+          f"({full / pre:.1f}x)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         elapsed = time.perf_counter() - t0
         n = sum(len(b) for b in batches)
         print(f"batched x{size}: {n / elapsed:,.0f} requests/s ({elapsed / n * 1e6:.1f} us per request)")
+    print("where the time goes (same rows, same run):")
+    _parts(clf, [r.task_text() for r in reqs])
     return 0
 
 

@@ -42,7 +42,7 @@ def group_of(source: str) -> str:
 def head_report(clf: LgbmClassifier, head: Head, rows: list[Row], x: np.ndarray) -> dict[str, Any]:
     idx = [i for i in head.labelled(rows) if split_of(rows[i].text) == "test"]
     y = np.array([head.classes.index(head.label(rows[i])) for i in idx])
-    probs = clf.heads[head.name].probs_batch(x[idx])
+    probs = clf.heads[head.name].probs(np.ascontiguousarray(x[idx]))
     out = report(y, probs, head.classes)
     by_source: dict[str, list[bool]] = defaultdict(list)
     for i, yi, p in zip(idx, y, probs.argmax(axis=1), strict=True):

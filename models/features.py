@@ -5,6 +5,10 @@ every classification event and in the model manifest, and the loader refuses a m
 another layout. Scalars first (lengths, structure, script shares, code/math/task markers), then
 hashed character trigrams. Only the first ``MAX_CHARS`` characters are scanned (markers: the
 head and the tail), so the cost per request is bounded however long the prompt is.
+
+The hot path is native (``models/_native.c``, configured from the spec below); ``reference_featurize_into``
+is the same layout in Python and numpy, the readable definition the native code is tested against
+bit for bit.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+
+from models import _native
 
 FEATURE_VERSION = "f1"
 MAX_CHARS = 1000  # scanned for structure, scripts and trigrams
@@ -74,8 +80,8 @@ _MASK = np.uint64(N_HASH - 1)
 _SHIFT = np.uint64(40)
 
 
-def featurize_into(out: np.ndarray, text: str, n_messages: int = 1, has_system: bool = False) -> None:
-    """Write one request's features into ``out`` (a float32 row of length N_FEATURES)."""
+def reference_featurize_into(out: np.ndarray, text: str, n_messages: int = 1, has_system: bool = False) -> None:
+    """Write one request's features into ``out`` (a float32 row of length N_FEATURES), in Python."""
     full_len = len(text)
     t = text[:MAX_CHARS].lower()
     lines = t.split("\n")
@@ -118,15 +124,25 @@ def featurize_into(out: np.ndarray, text: str, n_messages: int = 1, has_system: 
         out[_N_SCALARS:] = np.sqrt(counts / max(1, len(h)))
 
 
+_native.configure(bounds=_SCRIPT_BOUNDS.tolist(), bucket_to_script=_BUCKET_TO_SCRIPT.tolist(), n_scripts=len(SCRIPTS),
+                  digit_script=SCRIPTS.index("digit"), markers=[needles for _, needles in MARKERS], n_hash=N_HASH,
+                  max_chars=MAX_CHARS, head_chars=HEAD_CHARS, tail_chars=TAIL_CHARS, n_features=N_FEATURES)
+featurize_into = _native.featurize_into  # (out, text, n_messages, has_system): one float32 row, in place
+
+
 def featurize(text: str, n_messages: int = 1, has_system: bool = False) -> np.ndarray:
     row = np.empty(N_FEATURES, dtype=np.float32)
     featurize_into(row, text, n_messages, has_system)
     return row
 
 
+def featurize_rows(texts: Sequence[str], n_messages: Sequence[int], has_system: Sequence[bool]) -> np.ndarray:
+    """One row per request, from three parallel sequences (the batch path: one native call)."""
+    x = np.empty((len(texts), N_FEATURES), dtype=np.float32)
+    _native.featurize_rows(x, texts, n_messages, has_system)
+    return x
+
+
 def featurize_batch(items: Sequence[tuple[str, int, bool]]) -> np.ndarray:
     """Rows for (text, n_messages, has_system) triples."""
-    x = np.empty((len(items), N_FEATURES), dtype=np.float32)
-    for i, (text, n_messages, has_system) in enumerate(items):
-        featurize_into(x[i], text, n_messages, has_system)
-    return x
+    return featurize_rows([i[0] for i in items], [i[1] for i in items], [i[2] for i in items])

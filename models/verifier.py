@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,8 @@ import numpy as np
 from core.errors import ModelError
 from core.request import Request
 from models import datasets
-from models.features import FEATURE_NAMES, FEATURE_VERSION, N_FEATURES, featurize, featurize_batch
+from models.features import FEATURE_NAMES, FEATURE_VERSION, N_FEATURES, featurize_batch, featurize_into
+from models.forest import load_forest
 from models.metrics import expected_calibration_error
 from models.train import ARTIFACTS, DEFAULT_DATA, PARAMS, split_of
 
@@ -186,12 +188,17 @@ class LgbmVerifier:
             raise ModelError(msg)
         self.version = manifest["verifier_version"]
         self.priors = {int(k): v for k, v in manifest["tier_priors"].items()}
-        self.booster = lgb.Booster(model_file=str(directory / "verifier.txt"))
+        self.forest = load_forest(directory / "verifier.txt")  # binary objective, sigmoid 1
+        if self.forest.n_features != N_FEATURES + len(EXTRA):
+            raise ModelError(f"verifier.txt expects {self.forest.n_features} features, code makes {N_FEATURES + len(EXTRA)}")
+        self._row = np.empty(N_FEATURES + len(EXTRA), dtype=np.float32)
+        self._raw = np.empty(1, dtype=np.float64)
 
     def score(self, request: Request, tier: int) -> float:
-        row = np.concatenate([featurize(request.task_text(), len(request.messages), request.has_system),
-                              np.array([tier, self.priors.get(tier, 0.5)], dtype=np.float32)])
-        return float(self.booster.predict(row.reshape(1, -1), num_threads=1)[0])
+        featurize_into(self._row[:N_FEATURES], request.task_text(), len(request.messages), request.has_system)
+        self._row[N_FEATURES:] = (tier, self.priors.get(tier, 0.5))
+        self.forest.raw(self._row, self._raw)
+        return 1.0 / (1.0 + math.exp(-float(self._raw[0])))
 
 
 def main(argv: list[str] | None = None) -> int:

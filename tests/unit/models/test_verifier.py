@@ -2,12 +2,15 @@ from __future__ import annotations
 
 import json
 
+import lightgbm as lgb
 import numpy as np
 
 from core.config import REPO_ROOT
 from core.events import Attempt
 from core.request import Request
 from core.verification import verify
+from models.classifier import ARTIFACTS
+from models.features import featurize
 from models.verifier import LgbmVerifier, binary_reliability, roc_auc
 from tests.fakes import job
 
@@ -36,3 +39,14 @@ def test_metrics() -> None:
     assert roc_auc(y, np.array([0.9, 0.8, 0.2, 0.1])) == 0.0
     table = binary_reliability(np.array([0.05, 0.95]), np.array([0, 1]))
     assert [(r["bin"], r["accuracy"]) for r in table] == [("0.0-0.1", 0.0), ("0.9-1.0", 1.0)]
+
+
+def test_native_score_equals_lightgbm_probability() -> None:
+    v = LgbmVerifier()
+    booster = lgb.Booster(model_file=str(ARTIFACTS / "verifier.txt"))
+    prompts = [json.loads(line)["prompt"] for line in (REPO_ROOT / "data/demo_prompts.jsonl").open()][:40]
+    for p in prompts:
+        for tier in (1, 2, 3):
+            row = np.concatenate([featurize(p), np.array([tier, v.priors[tier]], dtype=np.float32)])
+            expected = float(booster.predict(row.reshape(1, -1))[0])
+            assert abs(v.score(Request("r", "t", [{"role": "user", "content": p}]), tier) - expected) < 1e-12
