@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import sys
 from functools import partial
@@ -34,6 +35,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     else:
         app = create_pipeline_app(settings, partial(pipeline_runtime, settings), args.web_port)
     worker = faust.Worker(app, loglevel=settings.log_level.upper(), quiet=True)
+    gc.freeze()  # modules, models and the catalog live as long as the process: keep them out of collections
     worker.execute_from_commandline()
     return 0
 
