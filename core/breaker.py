@@ -40,6 +40,7 @@ class CircuitBreaker:
         self.s = settings or BreakerSettings()
         self.state = CLOSED
         self._calls: deque[tuple[float, bool]] = deque()  # (time, failed)
+        self._failures = 0  # failed calls in _calls, kept as calls come and go: O(1) per record
         self._opened_at = 0.0
         self._trials_out = 0
         self._trial_ok = 0
@@ -68,15 +69,16 @@ class CircuitBreaker:
             self._trial_ok += 1
             if self._trial_ok >= self.s.trial_calls:
                 self._calls.clear()
+                self._failures = 0
                 return self._move(CLOSED, f"{self._trial_ok} trial calls succeeded", now)
             return None
         if self.state == OPEN:
             return None
         self._calls.append((now, failed))
+        self._failures += failed
         while self._calls and self._calls[0][0] < now - self.s.window_s:
-            self._calls.popleft()
-        n = len(self._calls)
-        failures = sum(1 for _, f in self._calls if f)
+            self._failures -= self._calls.popleft()[1]
+        n, failures = len(self._calls), self._failures
         if n >= self.s.min_calls and failures / n >= self.s.failure_rate:
             return self._open(f"{failures}/{n} calls failed in {self.s.window_s:g}s", now)
         return None

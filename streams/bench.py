@@ -20,6 +20,7 @@ import httpx
 import orjson
 
 from core.config import Settings
+from streams import profile
 from streams.client import collect, publish, run
 from streams.stack import Proc, Stack, run_settings
 
@@ -75,9 +76,12 @@ def run_bench(settings: Settings, n: int, workers: int, latency_ms: int = 0) -> 
         if stack.broker is not None:
             procs["kafka"] = Proc("kafka", stack.broker.process, stack.broker.log_path)
         _phase(stack, "warm-", 500, None)
+        pids = {p.name: p.process.pid for p in [stack.sink, *stack.pipelines] if p is not None}
+        sampling = profile.Sampling(pids, run_dir / "profile")
         cpu0, t0 = _cpu(procs), time.monotonic()
         burst = _phase(stack, "burst-", n, None)
         cpu1, t1 = _cpu(procs), time.monotonic()
+        profiles = sampling.stop()
         paced_rate = max(50.0, round(burst["rps"] * 0.4, -1))  # below saturation: overhead, not queueing
         paced = _phase(stack, "paced-", min(n, int(paced_rate * 10)), paced_rate)
         wall = t1 - t0
@@ -93,8 +97,15 @@ def run_bench(settings: Settings, n: int, workers: int, latency_ms: int = 0) -> 
             used = cpu1[name] - cpu0[name]
             print(f"  {name:<12} {used:6.1f} s  ({100 * used / wall:5.1f}% of one core), "
                   f"peak RSS {procs[name].rss_mb():.0f} MiB")
+        print("Where each worker's CPU time went during the burst (py-spy; stage: the agent on the stack, "
+              "layer: whose code was running):" + (f" unavailable: {sampling.missing}" if sampling.missing else ""))
+        for name, counts in profiles.items():
+            print(f"  {name}:")
+            for line in profile.table(counts):
+                print(f"    {line}")
         result = {"burst": burst, "paced": paced | {"rate": paced_rate}, "workers": workers,
                   "cpu_s": {k: round(cpu1[k] - cpu0[k], 2) for k in procs}, "wall_s": round(wall, 2)}
+        result["profile"] = {name: profile.table(c) for name, c in profiles.items()}
         (run_dir / "result.json").write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
     return 0
 

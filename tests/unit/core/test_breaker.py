@@ -22,6 +22,10 @@ def test_old_calls_leave_the_window() -> None:
         b.record(at, True)
     assert b.record(20, False) is None  # the failures are 18 s old
     assert b.state == CLOSED
+    for at in (21, 22):  # had the old failures still counted, 5/6 would trip it
+        assert b.record(at, True) is None
+    t = b.record(23, True)  # 3 of the 4 calls in the window failed
+    assert t is not None and "3/4" in t.reason
 
 
 def test_half_open_trials_close_or_reopen() -> None:
