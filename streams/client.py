@@ -92,3 +92,50 @@ async def collect(
 
 def run(coro: Any) -> Any:
     return asyncio.run(coro)
+
+
+async def closed_loop(bootstrap: str, requests_topic: str, responses_topic: str,
+                      messages: list[tuple[bytes, bytes]], concurrency: int, timeout_s: float = 600) -> dict[str, Any]:
+    """Keep ``concurrency`` requests outstanding: send that many, then one more per response, as a
+    client with that many callers would (the peer harness does the same with a semaphore).
+    Latency per request is measured here: send to response read."""
+    consumer = AIOKafkaConsumer(responses_topic, bootstrap_servers=bootstrap, group_id=None,
+                                auto_offset_reset="latest", enable_auto_commit=False, max_poll_records=5000)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=1, acks="all")
+    await consumer.start()
+    await producer.start()
+    try:
+        while not consumer.assignment():  # assigned and positioned at the end before anything is sent
+            await asyncio.sleep(0.01)
+        for tp in consumer.assignment():
+            await consumer.position(tp)
+        started: dict[str, float] = {}
+        latencies: list[float] = []
+        pending = iter(messages)
+
+        async def send_next() -> None:
+            item = next(pending, None)
+            if item is not None:
+                started[item[0].decode()] = time.monotonic()
+                await producer.send(requests_topic, item[1], key=item[0])
+
+        t0 = time.monotonic()
+        for _ in range(min(concurrency, len(messages))):
+            await send_next()
+        deadline = t0 + timeout_s
+        while len(latencies) < len(messages) and time.monotonic() < deadline:
+            for records in (await consumer.getmany(timeout_ms=100)).values():
+                for rec in records:
+                    rid = orjson.loads(rec.value).get("request_id")
+                    if rid in started:
+                        latencies.append(time.monotonic() - started.pop(rid))
+                        await send_next()
+        seconds = time.monotonic() - t0
+        latencies.sort()
+        return {"requests": len(messages), "answered": len(latencies), "seconds": round(seconds, 2),
+                "rps": round(len(latencies) / seconds, 1),
+                "p50_ms": round(1000 * latencies[len(latencies) // 2]) if latencies else None,
+                "p99_ms": round(1000 * latencies[int(len(latencies) * 0.99)]) if latencies else None}
+    finally:
+        await producer.stop()
+        await consumer.stop()
