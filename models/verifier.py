@@ -188,7 +188,9 @@ class LgbmVerifier:
             raise ModelError(msg)
         self.version = manifest["verifier_version"]
         self.priors = {int(k): v for k, v in manifest["tier_priors"].items()}
-        self.forest = load_forest(directory / "verifier.txt")  # binary objective, sigmoid 1
+        if "\nobjective=binary sigmoid:1\n" not in (directory / "verifier.txt").read_text(encoding="utf-8")[:4096]:
+            raise ModelError(f"{directory}/verifier.txt: expected a binary model with sigmoid 1 (score = logistic(raw))")
+        self.forest = load_forest(directory / "verifier.txt")
         if self.forest.n_features != N_FEATURES + len(EXTRA):
             raise ModelError(f"verifier.txt expects {self.forest.n_features} features, code makes {N_FEATURES + len(EXTRA)}")
         self._row = np.empty(N_FEATURES + len(EXTRA), dtype=np.float32)
