@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test test-unit test-integration bench install clean train evaluate bench-classifier faults bench-invoke bench-sink eval-routing bench-peer
 
-$(STAMP): pyproject.toml setup.py models/_native.c  ## the native module builds on install
+$(STAMP): pyproject.toml setup.py $(wildcard models/native/*)  ## the native module builds on install
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[dev,report]"

@@ -1,5 +1,8 @@
-"""The one native module: models/_native.c (classifier features and tree scoring); the rest is pyproject.toml."""
+"""The one native module, models._native (the classifier's hot path, models/native/); the rest is pyproject.toml."""
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("models._native", ["models/_native.c"], extra_compile_args=["-O3", "-std=c11"])])
+SOURCES = ["models/native/module.c", "models/native/features.c", "models/native/forest.c", "models/native/pii.c"]
+
+setup(ext_modules=[Extension("models._native", SOURCES, depends=["models/native/native.h"],
+                             extra_compile_args=["-O3", "-std=c11", "-Wall"])])

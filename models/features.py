@@ -6,7 +6,7 @@ another layout. Scalars first (lengths, structure, script shares, code/math/task
 hashed character trigrams. Only the first ``MAX_CHARS`` characters are scanned (markers: the
 head and the tail), so the cost per request is bounded however long the prompt is.
 
-The hot path is native (``models/_native.c``, configured from the spec below); ``reference_featurize_into``
+The hot path is native (``models/native/features.c``, configured from the spec below); ``reference_featurize_into``
 is the same layout in Python and numpy, the readable definition the native code is tested against
 bit for bit.
 """

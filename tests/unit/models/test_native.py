@@ -1,4 +1,4 @@
-"""The native hot path (models/_native.c) against its definitions: the Python featuriser bit for
+"""The native hot path (models/native/*.c) against its definitions: the Python featuriser bit for
 bit, LightGBM's own raw scores exactly, and core.pii for the personal-data pre-check."""
 
 from __future__ import annotations

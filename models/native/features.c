@@ -1,16 +1,9 @@
-/* Native hot path of the classifier: request features (layout f1) and tree-ensemble raw scores.
- *
- * featurize: the same numbers, bit for bit, as the reference implementation in models/features.py
- * (tests compare them over real and random prompts). The spec (script bounds, markers, sizes) is
- * passed in once by models/features.py through configure(), so it lives in one place.
- *
- * Forest: LightGBM numerical trees flattened into one node array, evaluated eight trees at a time
- * so the dependent loads of one tree overlap with the others'. Leaves loop to themselves, so a
- * group runs a fixed number of branch-free steps. Leaf values are summed per class in tree order,
- * as LightGBM sums them, so raw scores equal Booster.predict(raw_score=True) exactly.
- */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
+/* Request features, layout f1: the same numbers, bit for bit, as the reference implementation in
+ * models/features.py (tests compare them over real and random prompts). The spec (script bounds,
+ * markers, sizes) is passed in once by models/features.py through configure(), so it lives in one
+ * place. */
+#include "native.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -35,7 +28,7 @@ static int16_t bucket_head[256]; /* first needle whose first code point hashes h
 static int16_t bucket_next[MAX_NEEDLES];
 static const uint64_t K1 = 0x9E3779B97F4A7C15ULL, K2 = 0xC2B2AE3D27D4EB4FULL, K3 = 0x165667B19E3779F9ULL;
 
-static PyObject *configure(PyObject *self, PyObject *args, PyObject *kw) {
+PyObject *native_configure(PyObject *self, PyObject *args, PyObject *kw) {
     static char *names[] = {"bounds", "bucket_to_script", "n_scripts", "digit_script", "markers", "n_hash",
                             "max_chars", "head_chars", "tail_chars", "n_features", NULL};
     PyObject *bounds, *b2s, *markers;
@@ -295,7 +288,7 @@ static int get_float32(PyObject *obj, Py_buffer *view, Py_ssize_t rows, const ch
     return 0;
 }
 
-static PyObject *featurize_into(PyObject *self, PyObject *args) {
+PyObject *native_featurize_into(PyObject *self, PyObject *args) {
     PyObject *out, *text;
     long n_messages;
     int has_system;
@@ -310,7 +303,7 @@ static PyObject *featurize_into(PyObject *self, PyObject *args) {
 }
 
 /* featurize_rows(out, texts, n_messages, has_system): three sequences of equal length. */
-static PyObject *featurize_rows(PyObject *self, PyObject *args) {
+PyObject *native_featurize_rows(PyObject *self, PyObject *args) {
     PyObject *out, *texts, *nms, *sys;
     if (!PyArg_ParseTuple(args, "OOOO", &out, &texts, &nms, &sys)) return NULL;
     if (!cfg_ready) { PyErr_SetString(PyExc_RuntimeError, "models._native.configure() was not called"); return NULL; }
@@ -338,232 +331,4 @@ done:
     if (view.obj) PyBuffer_Release(&view);
     Py_XDECREF(tl); Py_XDECREF(nl); Py_XDECREF(sl);
     return result;
-}
-
-/* ------------------------------------------------------------------ personal data pre-check */
-
-/* False only when core/pii.py cannot find anything: no '@' (e-mail), no two capitals and two digits
- * (IBAN), and no run of digits and number separators holding 8 or more digits (every card, phone,
- * My Number and SSN rule needs at least 8). Digits are Unicode decimals, as the regexes' \d. */
-static PyObject *pii_candidate(PyObject *self, PyObject *text) {
-    if (!PyUnicode_Check(text)) {
-        PyErr_Format(PyExc_TypeError, "text must be str, not %.80s", Py_TYPE(text)->tp_name);
-        return NULL;
-    }
-    int kind = PyUnicode_KIND(text);
-    const void *data = PyUnicode_DATA(text);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(text), digits = 0;
-    uint32_t p1 = 0, p2 = 0, p3 = 0; /* the three previous code points */
-    for (Py_ssize_t i = 0; i < n; i++) {
-        uint32_t c = PyUnicode_READ(kind, data, i);
-        if (c == '@') Py_RETURN_TRUE;
-        int dec = c >= '0' && c <= '9' ? 1 : (c < 128 ? 0 : Py_UNICODE_ISDECIMAL(c));
-        if (dec) {
-            if (++digits >= 8) Py_RETURN_TRUE;
-            if (p1 >= '0' && (p1 <= '9' || Py_UNICODE_ISDECIMAL(p1)) && p2 >= 'A' && p2 <= 'Z' && p3 >= 'A' && p3 <= 'Z')
-                Py_RETURN_TRUE;
-        } else if (!(c == ' ' || c == '(' || c == ')' || c == '-' || c == '+')) {
-            digits = 0;
-        }
-        p3 = p2; p2 = p1; p1 = c;
-    }
-    Py_RETURN_FALSE;
-}
-
-/* ------------------------------------------------------------------ forest */
-
-typedef struct {
-    float thr;      /* go left when x[feat] <= thr; +inf on leaves, which point to themselves */
-    int32_t feat;
-    int32_t child[2]; /* left, right */
-} Node;
-
-typedef struct {
-    PyObject_HEAD
-    Node *nodes;
-    double *value;  /* leaf value per node (0 on splits) */
-    int32_t *root;        /* in evaluation order: trees sorted by depth, so a group's lanes finish together */
-    int32_t *order;       /* original index of the tree evaluated in each slot (n_trees for padding) */
-    uint8_t *group_depth; /* steps for evaluation slots [8g, 8g+8) */
-    int n_trees, n_class, n_features;
-    Py_ssize_t n_nodes;
-} Forest;
-
-#define LANES 8
-
-static void forest_dealloc(Forest *f) {
-    free(f->nodes); free(f->value); free(f->root); free(f->order); free(f->group_depth);
-    Py_TYPE(f)->tp_free((PyObject *)f);
-}
-
-static int read_buffer(PyObject *obj, Py_buffer *v, const char *fmt, Py_ssize_t itemsize, const char *what) {
-    if (PyObject_GetBuffer(obj, v, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return -1;
-    if (v->itemsize != itemsize || strcmp(v->format, fmt) != 0) {
-        PyErr_Format(PyExc_ValueError, "%s: expected an array of '%s' items", what, fmt);
-        PyBuffer_Release(v);
-        return -1;
-    }
-    return 0;
-}
-
-/* Forest(feat int32[], thr float32[], left int32[], right int32[], value float64[], root int32[],
- *        depth uint8[] per tree, n_class, n_features): node arrays as models/forest.py builds them. */
-static int forest_init(Forest *f, PyObject *args, PyObject *kw) {
-    PyObject *o[7];
-    int n_class, n_features;
-    if (!PyArg_ParseTuple(args, "OOOOOOOii", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &n_class,
-                          &n_features))
-        return -1;
-    static const char *fmt[7] = {"i", "f", "i", "i", "d", "i", "B"};
-    static const Py_ssize_t size[7] = {4, 4, 4, 4, 8, 4, 1};
-    static const char *what[7] = {"feat", "thr", "left", "right", "value", "root", "depth"};
-    Py_buffer v[7];
-    int got = 0, rc = -1;
-    for (; got < 7; got++)
-        if (read_buffer(o[got], &v[got], fmt[got], size[got], what[got]) < 0) goto done;
-    Py_ssize_t nn = v[0].len / 4, nt = v[5].len / 4;
-    if (v[1].len / 4 != nn || v[2].len / 4 != nn || v[3].len / 4 != nn || v[4].len / 8 != nn || nn < 1 ||
-        nt < 1 || n_class < 1 || nt % n_class || n_features < 1 || v[6].len != nt) {
-        PyErr_SetString(PyExc_ValueError, "forest arrays disagree in length");
-        goto done;
-    }
-    const int32_t *feat = v[0].buf, *left = v[2].buf, *right = v[3].buf, *root = v[5].buf;
-    for (Py_ssize_t i = 0; i < nn; i++)
-        if (feat[i] < 0 || feat[i] >= n_features || left[i] < 0 || left[i] >= nn || right[i] < 0 || right[i] >= nn) {
-            PyErr_Format(PyExc_ValueError, "forest node %zd points outside the model", i);
-            goto done;
-        }
-    for (Py_ssize_t t = 0; t < nt; t++)
-        if (root[t] < 0 || root[t] >= nn) { PyErr_Format(PyExc_ValueError, "tree %zd root out of range", t); goto done; }
-    Py_ssize_t slots = (nt + LANES - 1) / LANES * LANES;
-    f->nodes = malloc((size_t)nn * sizeof(Node));
-    f->value = malloc((size_t)nn * sizeof(double));
-    f->root = malloc((size_t)slots * sizeof(int32_t));
-    f->order = malloc((size_t)slots * sizeof(int32_t));
-    f->group_depth = calloc((size_t)(slots / LANES), 1);
-    if (!f->nodes || !f->value || !f->root || !f->order || !f->group_depth) { PyErr_NoMemory(); goto done; }
-    const float *thr = v[1].buf;
-    const uint8_t *depth = v[6].buf;
-    for (Py_ssize_t i = 0; i < nn; i++) f->nodes[i] = (Node){thr[i], feat[i], {left[i], right[i]}};
-    memcpy(f->value, v[4].buf, (size_t)nn * sizeof(double));
-    Py_ssize_t s = 0;
-    for (int d = 0; d < 256; d++) /* counting sort by depth, stable */
-        for (Py_ssize_t t = 0; t < nt; t++)
-            if (depth[t] == d) {
-                f->root[s] = root[t];
-                f->order[s] = (int32_t)t;
-                if (d > f->group_depth[s / LANES]) f->group_depth[s / LANES] = (uint8_t)d;
-                s++;
-            }
-    for (; s < slots; s++) { /* padding lanes: any root, result written to a spare slot */
-        f->root[s] = root[0];
-        f->order[s] = (int32_t)nt;
-    }
-    f->n_nodes = nn;
-    f->n_trees = (int)nt;
-    f->n_class = n_class;
-    f->n_features = n_features;
-    rc = 0;
-done:
-    for (int k = 0; k < got; k++) PyBuffer_Release(&v[k]);
-    return rc;
-}
-
-static void forest_row(const Forest *f, const float *x, double *out, int32_t *leaf) {
-    const Node *nodes = f->nodes;
-    for (int t0 = 0, g = 0; t0 < f->n_trees; t0 += LANES, g++) {
-        int32_t cur[LANES];
-        for (int k = 0; k < LANES; k++) cur[k] = f->root[t0 + k];
-        for (int step = f->group_depth[g]; step > 0; step--)
-            for (int k = 0; k < LANES; k++) {
-                const Node *nd = &nodes[cur[k]];
-                cur[k] = nd->child[!(x[nd->feat] <= nd->thr)]; /* an index, not a branch */
-            }
-        for (int k = 0; k < LANES; k++) leaf[f->order[t0 + k]] = cur[k];
-    }
-    for (int c = 0; c < f->n_class; c++) out[c] = 0.0;
-    for (int t = 0, c = 0; t < f->n_trees; t++) { /* LightGBM's summation order: tree by tree */
-        out[c] += f->value[leaf[t]];
-        if (++c == f->n_class) c = 0;
-    }
-}
-
-static PyObject *forest_raw(Forest *f, PyObject *args) {
-    PyObject *xo, *oo;
-    if (!PyArg_ParseTuple(args, "OO", &xo, &oo)) return NULL;
-    Py_buffer x, out;
-    if (read_buffer(xo, &x, "f", 4, "x") < 0) return NULL;
-    if (PyObject_GetBuffer(oo, &out, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
-        PyBuffer_Release(&x);
-        return NULL;
-    }
-    Py_ssize_t rows = x.len / 4 / f->n_features;
-    PyObject *result = NULL;
-    if (x.len != rows * f->n_features * 4 || strcmp(out.format, "d") != 0 || out.len != rows * f->n_class * 8) {
-        PyErr_Format(PyExc_ValueError, "raw(x, out): x must be float32 rows of %d features and out float64 rows of %d",
-                     f->n_features, f->n_class);
-    } else {
-        const float *xr = x.buf;
-        double *orow = out.buf;
-        int32_t stack_leaf[2048 + LANES];
-        int32_t *leaf = f->n_trees <= 2048 ? stack_leaf : malloc((size_t)(f->n_trees + LANES) * sizeof(int32_t));
-        if (!leaf) {
-            PyErr_NoMemory();
-        } else {
-            Py_BEGIN_ALLOW_THREADS
-            for (Py_ssize_t r = 0; r < rows; r++) forest_row(f, xr + r * f->n_features, orow + r * f->n_class, leaf);
-            Py_END_ALLOW_THREADS
-            if (leaf != stack_leaf) free(leaf);
-            result = Py_NewRef(Py_None);
-        }
-    }
-    PyBuffer_Release(&x);
-    PyBuffer_Release(&out);
-    return result;
-}
-
-static PyMethodDef forest_methods[] = {
-    {"raw", (PyCFunction)forest_raw, METH_VARARGS,
-     "raw(x, out): raw scores of float32 rows x (n x n_features) into float64 out (n x n_class)."},
-    {NULL}};
-
-static PyObject *forest_get_n_class(Forest *f, void *c) { return PyLong_FromLong(f->n_class); }
-static PyObject *forest_get_n_trees(Forest *f, void *c) { return PyLong_FromLong(f->n_trees); }
-static PyObject *forest_get_n_features(Forest *f, void *c) { return PyLong_FromLong(f->n_features); }
-static PyGetSetDef forest_getset[] = {
-    {"n_class", (getter)forest_get_n_class, NULL, NULL, NULL},
-    {"n_trees", (getter)forest_get_n_trees, NULL, NULL, NULL},
-    {"n_features", (getter)forest_get_n_features, NULL, NULL, NULL},
-    {NULL}};
-
-static PyTypeObject ForestType = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "models._native.Forest",
-    .tp_basicsize = sizeof(Forest),
-    .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Flattened numerical tree ensemble (see models/forest.py).",
-    .tp_new = PyType_GenericNew,
-    .tp_init = (initproc)forest_init,
-    .tp_dealloc = (destructor)forest_dealloc,
-    .tp_methods = forest_methods,
-    .tp_getset = forest_getset,
-};
-
-/* ------------------------------------------------------------------ module */
-
-static PyMethodDef methods[] = {
-    {"configure", (PyCFunction)(void (*)(void))configure, METH_VARARGS | METH_KEYWORDS,
-     "Set the feature spec (called once by models/features.py)."},
-    {"featurize_into", featurize_into, METH_VARARGS, "featurize_into(out, text, n_messages, has_system)"},
-    {"featurize_rows", featurize_rows, METH_VARARGS, "featurize_rows(out, texts, n_messages, has_system)"},
-    {"pii_candidate", pii_candidate, METH_O, "False when core.pii.detect_pii(text) is certainly empty."},
-    {NULL}};
-
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "models._native", NULL, -1, methods};
-
-PyMODINIT_FUNC PyInit__native(void) {
-    if (PyType_Ready(&ForestType) < 0) return NULL;
-    PyObject *m = PyModule_Create(&module);
-    if (!m) return NULL;
-    if (PyModule_AddObjectRef(m, "Forest", (PyObject *)&ForestType) < 0) { Py_DECREF(m); return NULL; }
-    return m;
 }
