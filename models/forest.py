@@ -17,7 +17,7 @@ import numpy as np
 from core.errors import ModelError
 from models import _native
 
-_DEFAULT_LEFT, _CATEGORICAL, _MISSING_ZERO = 2, 1, 1
+_CATEGORICAL, _MISSING_ZERO = 1, 1  # decision_type bit 0; missing type in bits 2-3
 
 
 def _ints(block: dict[str, str], key: str) -> list[int]:
@@ -55,12 +55,7 @@ def load_forest(path: Path) -> _native.Forest:
         base = len(feat)
         root.append(base)
         leaves = _floats(tree, "leaf_value")
-        n_leaves = int(tree["num_leaves"])
-        if n_leaves == 1:
-            feat.append(0), thr.append(np.inf), left.append(base), right.append(base), value.append(leaves[0])
-            depth.append(0)
-            continue
-        n_split = n_leaves - 1
+        n_split = int(tree["num_leaves"]) - 1  # a single-leaf tree has no split lines at all
         for d in _ints(tree, "decision_type"):
             if d & _CATEGORICAL or (d >> 2) & 3 == _MISSING_ZERO:
                 raise ModelError(f"{path}: tree {t} has categorical or zero-as-missing splits, which the native "
@@ -74,9 +69,12 @@ def load_forest(path: Path) -> _native.Forest:
         left += [node(c) for c in _ints(tree, "left_child")]
         right += [node(c) for c in _ints(tree, "right_child")]
         value += [0.0] * n_split
-        for i, v in enumerate(leaves):  # leaves follow the splits and loop to themselves
-            feat.append(0), thr.append(np.inf), left.append(base + n_split + i), right.append(base + n_split + i)
-            value.append(v)
+        leaf_nodes = range(base + n_split, base + n_split + len(leaves))  # after the splits, looping to themselves
+        feat += [0] * len(leaves)
+        thr += [np.inf] * len(leaves)
+        left += leaf_nodes
+        right += leaf_nodes
+        value += leaves
         depth.append(_depth(left[base:], right[base:], base))
     if max(depth) > 255:
         raise ModelError(f"{path}: a tree deeper than 255 splits; the native scorer caps depth at 255")
