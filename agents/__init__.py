@@ -8,35 +8,28 @@ would ack and so skip the message): each agent's last-resort handler answers the
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from core.clock import Clock
 from core.dedup import SeenCache
 from core.drift import DriftMonitor
 from core.invocation import Invoker
-from core.ports import Classifier, HealthView, SpendView, Verifier
+from core.ports import Classifier, HealthView, Outbox, RowWriter, SpendView, Verifier
 from core.routing import RoutingPolicy
 from core.events import Job
-from core.stages import Incoming, Out, internal_error
+from core.ingress import Ingress
+from core.messages import Incoming, Out
+from core.stages import dead_letter, internal_error
 from core.topics import TopicNames
 from core.verification import CascadeLimits
-
-
-class Outbox(Protocol):
-    async def send_all(self, outs: Sequence[Out]) -> None: ...
-
-
-class RowWriter(Protocol):
-    rows_written: dict[str, int]
-
-    def insert(self, table: str, rows: Sequence[dict[str, Any]]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
 class PipelineDeps:
     names: TopicNames
+    ingress: Ingress
     classifier: Classifier
     policy: RoutingPolicy
     health: HealthView
@@ -59,6 +52,9 @@ class PipelineDeps:
 class SinkDeps:
     writer: RowWriter
     clock: Clock
+    outbox: Outbox
+    names: TopicNames
+    written_requests: SeenCache = field(default_factory=lambda: SeenCache(ttl_ms=15 * 60_000))
     batch: int = 5000
     within_s: float = 0.5
     max_backoff_s: float = 5.0
@@ -68,14 +64,47 @@ def round_key(stage: str, job: Job) -> str:
     return f"{stage}:{job.request_id}:{len(job.escalations)}"
 
 
+async def batches(stream: Any, max_: int, within: float) -> AsyncIterator[list[Any]]:
+    """``take_events`` whose acks wait for the loop body.
+
+    Faust acks a taken batch in a ``finally``, so a body that raised, or a worker stopping in
+    the middle of a batch (a sink retrying a write, a send waiting for the broker), would
+    commit offsets whose work was never done. Each message gets one extra reference while its
+    batch is in the body; the reference is dropped only when the body has finished with it, so
+    Faust's own ack then commits. A batch the body never finished stays uncommitted and is
+    replayed by whichever worker owns the partition next.
+    """
+    async for events in stream.take_events(max_, within=within):
+        for e in events:
+            e.message.incref()
+        yield events
+        for e in events:
+            e.message.decref()
+
+
+EventCheck = Callable[[Job], "str | None"]
+
+
 async def each_job(events: Sequence[Any], step: Callable[[Job], list[Out]], deps: PipelineDeps,
-                   log: logging.Logger, stage: str) -> None:
-    """Run a per-request step over a batch, skipping replays; a bug answers the request instead of escaping."""
+                   log: logging.Logger, stage: str, check: EventCheck) -> None:
+    """Run a per-request step over a batch, skipping replays. An unreadable or impossible event
+    is set aside on the internal DLQ; a bug answers the request instead of escaping."""
     outs: list[Out] = []
     now = deps.clock.now_ms()
     for e in events:
         try:
             job = Job.decode(e.value)
+            problem = check(job)
+        except Exception as exc:  # noqa: BLE001 - whatever the bytes were, they are set aside
+            outs.extend(dead_letter(incoming(e), stage, "invalid_internal_event",
+                                    f"unreadable job ({type(exc).__name__}: {str(exc)[:200]})", deps.names, now))
+            continue
+        if problem is not None:
+            log.warning("%s refused a job from %s: %s", stage, e.message.topic, problem)
+            outs.extend(dead_letter(incoming(e), stage, "invalid_internal_event", problem, deps.names, now,
+                                    job.request_id if isinstance(job.request_id, str) else ""))
+            continue
+        try:
             if not deps.seen.first(round_key(stage, job), now):
                 continue
             outs.extend(step(job))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from agents import PipelineDeps, incoming
-from core.stages import Out, accept_requests, reject
+from agents import PipelineDeps, batches, incoming
+from core.stages import Out, accept_requests
 
 log = logging.getLogger(__name__)
 
@@ -16,24 +16,26 @@ def register(app: Any, source: Any, deps: PipelineDeps) -> Any:
 
     @app.agent(source, name="classify", concurrency=1)
     async def classify(stream: Any) -> None:
-        async for events in stream.take_events(deps.batch, within=deps.within_s):
+        async for events in batches(stream, deps.batch, deps.within_s):
             batch = [incoming(e) for e in events]
             try:
-                outs = accept_requests(batch, classifier, names, clock.now_ms(), drift, deps.store_prompts, deps.seen)
+                outs = accept_requests(batch, classifier, names, clock.now_ms(), drift, deps.store_prompts, deps.seen,
+                                       deps.ingress)
             except Exception:  # last resort: answer each request on its own
                 log.exception("classify batch failed; retrying one by one")
                 outs = []
                 for msg in batch:
                     try:
-                        outs.extend(accept_requests([msg], classifier, names, clock.now_ms(), store_prompts=deps.store_prompts))
+                        outs.extend(accept_requests([msg], classifier, names, clock.now_ms(),
+                                                    store_prompts=deps.store_prompts, ingress=deps.ingress))
                     except Exception as exc:
                         log.exception("classify failed for offset %s", msg.offset)
-                        outs.extend(_internal(msg, exc, names, clock.now_ms()))
+                        outs.extend(_internal(msg, exc, deps, clock.now_ms()))
             await outbox.send_all(outs)
 
     return classify
 
 
-def _internal(msg: Any, exc: Exception, names: Any, now_ms: int) -> list[Out]:
-    return reject(msg, None, [f"internal error while classifying ({type(exc).__name__})"], names, now_ms,
-                  code="internal_error")
+def _internal(msg: Any, exc: Exception, deps: PipelineDeps, now_ms: int) -> list[Out]:
+    problem = f"internal error while classifying ({type(exc).__name__})"
+    return deps.ingress.reject(msg, None, [problem], now_ms, code="internal_error")

@@ -1,36 +1,37 @@
-"""feedback: downstream consumers' feedback events (score or label per request) to llm.feedback."""
+"""feedback: downstream consumers' feedback events (score or label per request) to llm.feedback.
+
+Invalid feedback is set aside on the outcomes DLQ with the reason; valid feedback is written
+through the same durable writer as the sink, and a batch is acked only once it is written.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
-from agents import SinkDeps
+from agents import SinkDeps, batches
+from core.durable_writer import DurableWriter, Refusal, unreadable
 from core.errors import InvalidRequestError
-from core.request import decode_json_object
 from core.outcomes import feedback_row
+from core.request import decode_json_object
 
 log = logging.getLogger(__name__)
 
 
 def register(app: Any, source: Any, deps: SinkDeps) -> Any:
-    """Feedback events from downstream consumers, validated, to llm.feedback."""
-    writer = deps.writer
+    durable = DurableWriter(deps.writer, deps.clock, deps.outbox, deps.names, deps.max_backoff_s)
 
     @app.agent(source, name="feedback", concurrency=1)
     async def feedback(stream: Any) -> None:
-        async for events in stream.take_events(deps.batch, within=deps.within_s):
-            rows, bad = [], 0
+        async for events in batches(stream, deps.batch, deps.within_s):
+            rows, refused = [], []
             for e in events:
                 try:
                     rows.append(feedback_row(decode_json_object(e.value or b""), int(e.message.timestamp * 1000)))
                 except InvalidRequestError as exc:
-                    bad += 1
-                    log.warning("feedback at offset %s rejected: %s", e.message.offset, exc)
-            if bad:
-                log.warning("%d feedback events were invalid and not stored", bad)
+                    refused.append(unreadable(e.value, f"invalid feedback at offset {e.message.offset}: {exc}"))
             if rows:
-                await asyncio.to_thread(writer.insert, "feedback", rows)
+                refused.extend(await durable.write("feedback", rows))
+            await durable.set_aside([Refusal("feedback", r.row, r.reason) for r in refused])
 
     return feedback

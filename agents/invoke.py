@@ -12,9 +12,10 @@ import asyncio
 import logging
 from typing import Any
 
-from agents import PipelineDeps, round_key
+from agents import PipelineDeps, incoming, round_key
+from core import event_checks
 from core.events import Job
-from core.stages import internal_error, invoke
+from core.stages import dead_letter, internal_error, invoke
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,17 @@ def register(app: Any, source: Any, deps: PipelineDeps) -> Any:
         raw = event.value
         try:
             job = Job.decode(raw)
+            problem = event_checks.for_invoking(job, deps.policy)
+        except Exception as exc:  # noqa: BLE001 - whatever the bytes were, they are set aside
+            problem, job = f"unreadable job ({type(exc).__name__}: {str(exc)[:200]})", None
+        if problem is not None:
+            log.warning("invoke refused a job from %s: %s", event.message.topic, problem)
+            rid = job.request_id if job is not None and isinstance(job.request_id, str) else ""
+            await outbox.send_all(dead_letter(incoming(event), "invoke", "invalid_internal_event", problem, names,
+                                              clock.now_ms(), rid))
+            event.ack()
+            return
+        try:
             if not deps.seen.first(round_key("invoke", job), clock.now_ms()):
                 event.ack()  # a replay of a call this worker already made
                 return
@@ -33,7 +45,7 @@ def register(app: Any, source: Any, deps: PipelineDeps) -> Any:
         except Exception as exc:
             log.exception("invoke failed")
             outs = internal_error(raw, exc, names, clock.now_ms())
-        await outbox.send_all(outs)  # if this raises, the event stays unacked and is replayed
+        await outbox.send_all(outs)  # returns once the broker took every message (or a refusal record)
         event.ack()
 
     @app.agent(source, name="invoke", concurrency=1)

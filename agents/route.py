@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from agents import PipelineDeps, each_job
+from agents import PipelineDeps, batches, each_job
+from core import event_checks
 from core.events import Job
 from core.stages import Out, route
 
@@ -15,12 +16,15 @@ log = logging.getLogger(__name__)
 def register(app: Any, source: Any, deps: PipelineDeps) -> Any:
     names, policy, health, spend, clock = deps.names, deps.policy, deps.health, deps.spend, deps.clock
 
+    def check(job: Job) -> str | None:
+        return event_checks.for_routing(job, deps.policy)
+
     def step(job: Job) -> list[Out]:
         return route(job, policy, health, names, clock.now_ms(), spend)
 
     @app.agent(source, name="route", concurrency=1)
     async def route_agent(stream: Any) -> None:
-        async for events in stream.take_events(deps.batch, within=deps.within_s):
-            await each_job(events, step, deps, log, "route")
+        async for events in batches(stream, deps.batch, deps.within_s):
+            await each_job(events, step, deps, log, "route", check)
 
     return route_agent

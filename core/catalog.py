@@ -67,6 +67,8 @@ class Catalog:
     tiers: tuple[int, ...] = field(default=())
     budgets: dict[str, Budget] = field(default_factory=dict)  # by tenant; "default" for the rest
     realtime_latency_ms: int = 8000  # realtime requests skip models typically slower than this
+    # reply-topic patterns by tenant ("default" for the rest); {tenant} stands for the tenant's name
+    reply_topics: dict[str, tuple[str, ...]] = field(default_factory=lambda: {"default": ("{tenant}.*",)})
 
     def budget(self, tenant: str) -> Budget:
         return self.budgets.get(tenant) or self.budgets.get("default") or Budget()
@@ -104,11 +106,25 @@ def parse_catalog(data: dict[str, Any], source: str = "<catalog>", sim_url: str 
     budgets = _budgets(data.get("budgets", {}), source, problems)
     routing = data.get("routing", {})
     realtime = _number(routing, "realtime_latency_ms", 8000, f"{source}: routing", problems)
+    reply_topics = _reply_topics(data.get("reply_topics", {"default": ["{tenant}.*"]}), source, problems)
     if problems:
         raise ConfigError("invalid catalog:\n  " + "\n  ".join(problems))
     tiers = tuple(sorted({m.tier for m in models.values()}))
     return Catalog(providers=providers, models=models, tiers=tiers, budgets=budgets,
-                   realtime_latency_ms=int(realtime))
+                   realtime_latency_ms=int(realtime), reply_topics=reply_topics)
+
+
+def _reply_topics(raw: Any, source: str, problems: list[str]) -> dict[str, tuple[str, ...]]:
+    if not isinstance(raw, dict):
+        problems.append(f"{source}: [reply_topics]: expected tenant = [patterns] entries")
+        return {}
+    out = {}
+    for tenant, patterns in raw.items():
+        if not (isinstance(patterns, list) and all(isinstance(p, str) and p for p in patterns)):
+            problems.append(f"{source}: reply_topics.{tenant}: expected an array of topic patterns")
+            continue
+        out[tenant] = tuple(patterns)
+    return out
 
 
 def _budgets(raw: Any, source: str, problems: list[str]) -> dict[str, Budget]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from core.errors import ConfigError
+from core.payload import MAX_REQUEST_BYTES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,7 +32,8 @@ class Settings:
     max_escalations: int = 2
     max_attempts_per_model: int = 2
     max_in_flight: int = 2000
-    session_timeout_s: float = 30.0
+    session_timeout_s: float = 8.0  # a dead worker's partitions move after this (issue 12: was 30 s)
+    max_request_bytes: int = MAX_REQUEST_BYTES
     sink_batch: int = 5000
     sink_within_s: float = 0.5
     web_port: int = 6066
@@ -83,6 +85,7 @@ class Settings:
             max_escalations=get_int("ROUTER_MAX_ESCALATIONS", base.max_escalations),
             web_port=get_int("ROUTER_WEB_PORT", base.web_port),
             max_in_flight=get_int("ROUTER_MAX_IN_FLIGHT", base.max_in_flight),
+            max_request_bytes=get_int("ROUTER_MAX_REQUEST_BYTES", base.max_request_bytes),
             session_timeout_s=float(get_int("ROUTER_SESSION_TIMEOUT_S", int(base.session_timeout_s))),
             drift_window_s=get_int("ROUTER_DRIFT_WINDOW_S", base.drift_window_s),
             store_prompts=get("ROUTER_STORE_PROMPTS", "0").lower() in ("1", "true", "yes", "on"),

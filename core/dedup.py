@@ -19,6 +19,11 @@ class SeenCache:
         self._seen: OrderedDict[str, int] = OrderedDict()
         self.skipped = 0
 
+    def seen(self, key: str, now_ms: int) -> bool:
+        """True when ``key`` was offered within the TTL (does not record it)."""
+        at = self._seen.get(key)
+        return at is not None and now_ms - at < self.ttl_ms
+
     def first(self, key: str, now_ms: int) -> bool:
         """True the first time ``key`` is offered (within the TTL), False for a repeat."""
         at = self._seen.get(key)

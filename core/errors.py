@@ -12,7 +12,7 @@ responses and ClickHouse rows, and a ``retryable`` flag that the invocation plan
     │   ├── ProviderRejectedError         not retryable: 400/401/403/404, context length
     │   └── ProviderProtocolError         unparseable or cut-off reply; fall back, never retry
     ├── RoutingError                    no model may take the request
-    └── SinkError                       ClickHouse write failed; retried in place
+    └── SinkError                       ClickHouse write failed: retried in place, or the rows refused
 """
 
 from __future__ import annotations
@@ -96,5 +96,11 @@ class RoutingError(RouterError):
 
 
 class SinkError(RouterError):
+    """A ClickHouse write failed: ``retryable`` when the server was the problem, not the rows."""
+
     code = "sink_error"
     retryable = True
+
+    def __init__(self, message: str, retryable: bool = True) -> None:
+        self.retryable = retryable
+        super().__init__(message)

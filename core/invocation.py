@@ -17,7 +17,9 @@ from core.events import Attempt, Job
 from core.request import message_text
 from core.health import HealthBoard
 from core.ports import CompletionRequest, Provider
+from core.payload import MAX_ERROR_TEXT
 from core.routing import DEFAULT_OUTPUT_TOKENS, fallback_chain
+from core.scrub import scrub
 from core.tokens import estimate_tokens
 
 
@@ -98,7 +100,7 @@ class Invoker:
             reply = await self.providers[model.provider].complete(model, creq, timeout)
         except ProviderError as exc:
             base.latency_ms = (self.clock.monotonic() - t0) * 1000
-            base.error_code, base.error_message = exc.code, str(exc)[:500]
+            base.error_code, base.error_message = exc.code, scrub(str(exc))[:MAX_ERROR_TEXT]
             base.http_status = exc.status or 0
             self.board.record(model.name, exc.code in HEALTH_FAILURES)
             return base, exc

@@ -38,6 +38,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "request_id", "round", "escalated_at", "tenant", "from_model", "from_tier", "to_tier",
         "reason", "score", "version",
     ),
+    "dead_letters": ("ts", "stage", "source_topic", "partition", "offset", "request_id", "reason", "dlq_topic",
+                     "version"),
     "control_events": ("ts", "kind", "model", "old_state", "new_state", "reason", "worker", "version"),
     "model_prices": ("model", "provider", "tier", "input_per_mtok", "output_per_mtok", "version"),
     "tenant_budgets": ("tenant", "daily_usd", "monthly_usd", "version"),
@@ -91,6 +93,12 @@ def invalid_request_row(request_id: str, tenant: str, received_ms: int, now_ms: 
                status="error", error_code=code, task_type="", model="", provider="",
                classifier_version="", latency_ms=max(0, now_ms - received_ms), version=now_ms)
     return row
+
+
+def dead_letter_row(stage: str, source_topic: str, partition: int, offset: int, request_id: str, reason: str,
+                    dlq_topic: str, now_ms: int) -> dict[str, Any]:
+    return {"ts": now_ms, "stage": stage, "source_topic": source_topic, "partition": partition, "offset": offset,
+            "request_id": request_id[:200], "reason": reason[:1000], "dlq_topic": dlq_topic, "version": now_ms}
 
 
 def text_row(job: Job, now_ms: int) -> dict[str, Any]:

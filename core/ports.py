@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from core.catalog import ModelSpec
 from core.events import Classification
+from core.messages import Out
 from core.request import Request
 
 
@@ -77,3 +78,13 @@ class Verifier(Protocol):
     version: str
 
     def score(self, request: Request, tier: int) -> float: ...
+
+
+class Outbox(Protocol):
+    async def send_all(self, outs: Sequence[Out]) -> None: ...
+
+
+class RowWriter(Protocol):
+    rows_written: dict[str, int]
+
+    def insert(self, table: str, rows: Sequence[dict[str, Any]]) -> None: ...

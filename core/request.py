@@ -25,6 +25,7 @@ KNOWN_FIELDS = frozenset(
     }
 )
 MAX_ID_LEN = 200
+_EPOCH_MIN_S, _EPOCH_MAX_S = 946_684_800, 32_503_679_999  # deadlines from 2000 to the end of 2999
 
 
 @dataclass(slots=True)
@@ -294,6 +295,9 @@ def _deadline(value: Any, problems: list[str]) -> int | None:
     if value is None:
         return None
     if _is_number(value):
+        if not _EPOCH_MIN_S <= value <= _EPOCH_MAX_S:
+            problems.append(f"deadline: epoch seconds out of range (2000-01-01 to 2999-12-31), got {value!r}")
+            return None
         return int(value * 1000)
     if isinstance(value, str):
         try:
@@ -304,7 +308,7 @@ def _deadline(value: Any, problems: list[str]) -> int | None:
         if parsed.tzinfo is None:
             problems.append("deadline: timestamp needs a time zone (e.g. 2026-01-01T12:00:00Z)")
             return None
-        return int(parsed.timestamp() * 1000)
+        return _deadline(parsed.timestamp(), problems)
     problems.append(f"deadline: expected ISO-8601 string or epoch seconds, got {_type_name(value)}")
     return None
 

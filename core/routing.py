@@ -146,11 +146,18 @@ class RoutingPolicy:
             reason = "below_tier"
         return Candidate(model.name, model.tier, cost, reason)
 
-    def _hard_skip(self, model: ModelSpec, job: Job, health: HealthView, need: _Need, cost: float) -> str | None:
+    def violation(self, job: Job, model_name: str) -> str | None:
+        """Why the request's own limits (data policy, context, max cost) forbid this model, if
+        they do: what any routed job must satisfy, whoever wrote it."""
+        model = self.catalog.models.get(model_name)
+        if model is None:
+            return "unknown_model"
+        need = self._need(job, None)
+        return self._request_skip(model, job, need, round(model.cost_usd(need.input_tokens, need.output_tokens), 9))
+
+    def _request_skip(self, model: ModelSpec, job: Job, need: _Need, cost: float) -> str | None:
         req = job.request
         policy = req.data_policy
-        if any(a.model == model.name for a in job.attempts):
-            return "already_tried"
         if policy.allowed_providers is not None and model.provider not in policy.allowed_providers:
             return "provider_not_allowed"
         if policy.region and model.region != policy.region:
@@ -161,6 +168,15 @@ class RoutingPolicy:
             return "context_window"
         if req.max_cost_usd is not None and cost > req.max_cost_usd:
             return "over_max_cost"
+        return None
+
+    def _hard_skip(self, model: ModelSpec, job: Job, health: HealthView, need: _Need, cost: float) -> str | None:
+        req = job.request
+        if any(a.model == model.name for a in job.attempts):
+            return "already_tried"
+        request_skip = self._request_skip(model, job, need, cost)
+        if request_skip is not None:
+            return request_skip
         if need.remaining_budget is not None and cost > need.remaining_budget:
             return "over_budget"
         if req.latency_class == "realtime" and model.typical_latency_ms > self.catalog.realtime_latency_ms:

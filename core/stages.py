@@ -7,7 +7,6 @@ in exactly one response: invalid input, routing failure and exhausted cascades i
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -16,41 +15,22 @@ from core import outcomes
 from core.breaker import Transition
 from core.dedup import SeenCache
 from core.drift import DriftMonitor
-from core.errors import InvalidRequestError, RoutingError
+from core.errors import RoutingError
 from core.events import Job
-from core.request import Request, decode_json_object, request_from_payload
+from core.ingress import Ingress, RefusedRequest
+from core.messages import Incoming, Out, row_out
+from core.payload import dumps_within, message_budget, payload_copy
+from core.request import Request
 from core.invocation import Invoker
 from core.ports import Classifier, HealthView, SpendView, Verifier
-from core.responses import error_response, invalid_request_response, ok_response
+from core.responses import error_response, ok_response
 from core.routing import RoutingPolicy
 from core.topics import TopicNames
 from core.verification import CascadeLimits, Step, best_answer, escalation_tier, next_step, verify
 
 
-@dataclass(frozen=True, slots=True)
-class Out:
-    topic: str
-    key: bytes
-    value: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Incoming:
-    """A raw request as read from Kafka, with where it came from."""
-
-    value: bytes | None
-    timestamp_ms: int
-    topic: str
-    partition: int
-    offset: int
-
-
 def _reply_topic(request: Request, names: TopicNames) -> str:
     return request.reply_topic or names.responses
-
-
-def _row(names: TopicNames, key: bytes, table: str, row: dict[str, Any]) -> Out:
-    return Out(names.outcomes, key, outcomes.encode(table, row))
 
 
 # --- classify ----------------------------------------------------------------------------
@@ -58,19 +38,21 @@ def _row(names: TopicNames, key: bytes, table: str, row: dict[str, Any]) -> Out:
 
 def accept_requests(batch: Sequence[Incoming], classifier: Classifier, names: TopicNames,
                     now_ms: int, drift: DriftMonitor | None = None, store_prompts: bool = False,
-                    seen: SeenCache | None = None) -> list[Out]:
-    """Validate and classify a batch; invalid ones get an error response and a DLQ copy.
+                    seen: SeenCache | None = None, ingress: Ingress | None = None) -> list[Out]:
+    """Validate and classify a batch; refused ones get an error response and a DLQ copy.
+    A request id is answered once: a later copy, valid or not, only gets a DLQ entry.
     With a drift monitor, closed windows of classifier statistics go out as outcome rows;
     with ``store_prompts``, the redacted prompt text too (for retraining)."""
+    ingress = ingress or Ingress.default(names)
     out: list[Out] = []
     jobs: list[Job] = []
     for msg in batch:
-        payload: dict[str, Any] | None = None
         try:
-            payload = decode_json_object(msg.value or b"")
-            request = request_from_payload(payload)
-        except InvalidRequestError as exc:
-            out.extend(reject(msg, payload, exc.problems, names, now_ms))
+            request = ingress.admit(msg)
+        except RefusedRequest as exc:
+            rid = exc.payload.get("request_id") if exc.payload else None
+            first = seen is None or not isinstance(rid, str) or seen.first(f"request:{rid}", now_ms)
+            out.extend(ingress.reject(msg, exc.payload, exc.problems, now_ms, exc.code, answer=first))
             continue
         if seen is not None and not seen.first(f"request:{request.request_id}", now_ms):
             continue  # the same request id again (a replay, or an upstream retry): answered once
@@ -78,32 +60,39 @@ def accept_requests(batch: Sequence[Incoming], classifier: Classifier, names: To
     if jobs:
         for job, c in zip(jobs, classifier.classify_batch([j.request for j in jobs]), strict=True):
             job.classification = c
-            out.append(Out(names.classified, job.request_id.encode(), job.encode()))
+            out.extend(job_out(names.classified, job, names, now_ms))
             if store_prompts:
-                out.append(_row(names, job.request_id.encode(), "request_texts", outcomes.text_row(job, now_ms)))
+                out.append(row_out(names, job.request_id.encode(), "request_texts", outcomes.text_row(job, now_ms)))
     if drift is not None:
-        seen = [(j.classification.task_type, j.classification.tier, j.request.task_text())
-                for j in jobs if j.classification]
-        for row in drift.observe(seen, now_ms):
-            out.append(_row(names, f"drift:{row['window_start']}".encode(), "classifier_drift", row))
+        observed = [(j.classification.task_type, j.classification.tier, j.request.task_text())
+                    for j in jobs if j.classification]
+        for row in drift.observe(observed, now_ms):
+            out.append(row_out(names, f"drift:{row['window_start']}".encode(), "classifier_drift", row))
     return out
 
 
-def reject(msg: Incoming, payload: dict[str, Any] | None, problems: list[str], names: TopicNames,
-           now_ms: int, code: str = "invalid_request") -> list[Out]:
-    response = invalid_request_response(payload, problems, now_ms, code)
-    rid = response["request_id"] or f"invalid:{msg.topic}:{msg.partition}:{msg.offset}"
-    tenant = response["tenant"] or ""
-    response["request_id"] = rid
-    reply = payload.get("reply_topic") if payload else None
-    key = rid.encode()
-    dlq = orjson.dumps({"error": response["error"], "source": {"topic": msg.topic, "partition": msg.partition,
-                        "offset": msg.offset}, "payload": (msg.value or b"").decode("utf-8", "replace")})
-    return [
-        Out(reply if isinstance(reply, str) and reply else names.responses, key, orjson.dumps(response)),
-        Out(names.requests_dlq, key, dlq),
-        _row(names, key, "requests", outcomes.invalid_request_row(rid, tenant, msg.timestamp_ms, now_ms, code)),
-    ]
+def job_out(topic: str, job: Job, names: TopicNames, now_ms: int, budget: int = message_budget()) -> list[Out]:
+    """The job forwarded to ``topic``, or, when it no longer fits a Kafka message, the request
+    finished with ``payload_too_large`` and a bounded copy on the internal DLQ."""
+    raw = job.encode()
+    if len(raw) <= budget:
+        return [Out(topic, job.request_id.encode(), raw)]
+    message = f"the request grew to {len(raw):,} bytes on its way to {topic}, over the {budget:,}-byte message limit"
+    where = Incoming(raw, now_ms, topic, -1, 0)  # never written: its bounded copy goes to the DLQ instead
+    return [*finish_error(job, "payload_too_large", message, names, now_ms),
+            *dead_letter(where, "publish", "payload_too_large", message, names, now_ms, job.request_id)]
+
+
+def dead_letter(msg: Incoming, stage: str, code: str, reason: str, names: TopicNames, now_ms: int,
+                request_id: str = "") -> list[Out]:
+    """A message set aside: a bounded copy with the reason on the internal DLQ, and a row."""
+    record = {"error": {"code": code, "message": reason}, "stage": stage,
+              "source": {"topic": msg.topic, "partition": msg.partition, "offset": msg.offset},
+              **payload_copy(msg.value or b"")}
+    key = (request_id or f"{msg.topic}:{msg.partition}:{msg.offset}").encode()
+    row = outcomes.dead_letter_row(stage, msg.topic, max(msg.partition, 0), msg.offset, request_id,
+                                   f"{code}: {reason}", names.internal_dlq, now_ms)
+    return [Out(names.internal_dlq, key, orjson.dumps(record)), row_out(names, key, "dead_letters", row)]
 
 
 # --- route -------------------------------------------------------------------------------
@@ -125,8 +114,8 @@ def route(job: Job, policy: RoutingPolicy, health: HealthView, names: TopicNames
         return finish_error(job, exc.code, str(exc), names, now_ms)
     job.decision = decision
     job.target_tier = target
-    return [Out(names.routed, key, job.encode()),
-            _row(names, key, "decisions", outcomes.decision_row(job, decision, target, now_ms))]
+    return [*job_out(names.routed, job, names, now_ms),
+            row_out(names, key, "decisions", outcomes.decision_row(job, decision, target, now_ms))]
 
 
 # --- invoke ------------------------------------------------------------------------------
@@ -137,8 +126,8 @@ async def invoke(job: Job, invoker: Invoker, names: TopicNames, worker: str = ""
     job.attempts.extend(attempts)
     job.round_attempts = len(attempts)
     key = job.request_id.encode()
-    out = [Out(names.invoked, key, job.encode())]
-    out.extend(_row(names, key, "attempts", outcomes.attempt_row(job, a)) for a in attempts)
+    out = job_out(names.invoked, job, names, invoker.clock.now_ms())
+    out.extend(row_out(names, key, "attempts", outcomes.attempt_row(job, a)) for a in attempts)
     out.extend(control_events(invoker.board.drain_transitions(), names, invoker.clock.now_ms(), worker))
     return out
 
@@ -151,7 +140,7 @@ def control_events(transitions: Sequence[Transition], names: TopicNames, now_ms:
                "reason": t.reason, "worker": worker, "version": now_ms}
         key = f"breaker:{t.model}".encode()
         out.append(Out(names.control, key, orjson.dumps(row)))
-        out.append(_row(names, key, "control_events", row))
+        out.append(row_out(names, key, "control_events", row))
     return out
 
 
@@ -173,7 +162,7 @@ def verify_answer(job: Job, limits: CascadeLimits, names: TopicNames, now_ms: in
         row = outcomes.escalation_row(job, verification, to_tier, now_ms)
         job.escalations.append(verification.reason)
         job.target_tier = to_tier
-        return [Out(names.escalations, key, job.encode()), _row(names, key, "escalations", row)]
+        return [*job_out(names.escalations, job, names, now_ms), row_out(names, key, "escalations", row)]
     best = best_answer(job)
     if step is Step.BEST_EFFORT and best is not None:
         return finish_ok(job, best, names, now_ms, best_effort=True)
@@ -184,16 +173,23 @@ def verify_answer(job: Job, limits: CascadeLimits, names: TopicNames, now_ms: in
 
 def finish_ok(job: Job, answer: Any, names: TopicNames, now_ms: int, best_effort: bool = False) -> list[Out]:
     key = job.request_id.encode()
-    response = ok_response(job, answer, now_ms, best_effort)
+    body = orjson.dumps(ok_response(job, answer, now_ms, best_effort))
+    if len(body) > message_budget():
+        message = f"the answer's response is {len(body):,} bytes, over the {message_budget():,}-byte message limit"
+        return finish_error(job, "payload_too_large", message, names, now_ms)
     row = outcomes.request_row(job, "ok", "", answer, now_ms, best_effort)
-    return [Out(_reply_topic(job.request, names), key, orjson.dumps(response)), _row(names, key, "requests", row)]
+    return [Out(_reply_topic(job.request, names), key, body), row_out(names, key, "requests", row)]
 
 
 def finish_error(job: Job, code: str, message: str, names: TopicNames, now_ms: int) -> list[Out]:
     key = job.request_id.encode()
     response = error_response(job, code, message, now_ms)
+    body = dumps_within(response, message_budget(), ["metadata", "escalation_reasons"])
     row = outcomes.request_row(job, "error", code, None, now_ms)
-    return [Out(_reply_topic(job.request, names), key, orjson.dumps(response)), _row(names, key, "requests", row)]
+    out = [row_out(names, key, "requests", row)]
+    if body is not None:  # None only for a request forged past ingress; its row still records it
+        out.insert(0, Out(_reply_topic(job.request, names), key, body))
+    return out
 
 
 def internal_error(raw: bytes | None, exc: BaseException, names: TopicNames, now_ms: int) -> list[Out]:

@@ -21,6 +21,16 @@ class TopicNames:
         return self._t("llm.requests.dlq.v1")
 
     @property
+    def internal_dlq(self) -> str:
+        """Internal events a stage refused (malformed, impossible, too large), with the reason."""
+        return self._t("llm.internal.dlq.v1")
+
+    @property
+    def outcomes_dlq(self) -> str:
+        """Outcome rows ClickHouse refused, with the reason; the rest of their batch is written."""
+        return self._t("llm.outcomes.dlq.v1")
+
+    @property
     def classified(self) -> str:
         return self._t("llm.classified.v1")
 
@@ -54,4 +64,4 @@ class TopicNames:
 
     def all(self) -> list[str]:
         return [self.requests, self.requests_dlq, self.classified, self.routed, self.invoked, self.escalations,
-                self.responses, self.outcomes, self.control, self.feedback]
+                self.responses, self.outcomes, self.control, self.feedback, self.internal_dlq, self.outcomes_dlq]

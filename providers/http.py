@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
+from core.payload import MAX_ERROR_TEXT
+from core.scrub import scrub
 from core.errors import (
     ProviderError,
     ProviderProtocolError,
@@ -55,7 +57,7 @@ def mapped_errors(provider: str, model: str) -> Iterator[None]:
         msg = f"{provider}/{model}: timed out ({type(exc).__name__})"
         raise ProviderTimeoutError(msg, provider=provider, model=model) from exc
     except httpx.TransportError as exc:
-        msg = f"{provider}/{model}: transport error ({type(exc).__name__}: {exc})"
+        msg = f"{provider}/{model}: transport error ({type(exc).__name__}: {scrub(str(exc))[:MAX_ERROR_TEXT]})"
         raise ProviderUnavailableError(msg, provider=provider, model=model) from exc
 
 
@@ -77,18 +79,33 @@ def raise_for_status(response: httpx.Response, provider: str, model: str) -> Non
 
 
 def _error_detail(response: httpx.Response) -> str:
+    """The provider's own error message, capped and scrubbed of the key we sent and of anything
+    shaped like a credential (a provider may echo the key in a 401 body)."""
+    return scrub(_raw_detail(response), _sent_secrets(response))[:MAX_ERROR_TEXT]
+
+
+def _sent_secrets(response: httpx.Response) -> list[str]:
+    try:
+        headers = response.request.headers
+    except RuntimeError:  # a response built without a request (tests)
+        return []
+    values = [headers.get(h, "") for h in ("authorization", "x-api-key", "x-goog-api-key", "api-key")]
+    return [v.split(" ", 1)[-1] for v in values if v] + [v for v in values if v]
+
+
+def _raw_detail(response: httpx.Response) -> str:
     try:
         body = response.json()
     except ValueError:
-        return response.text[:200]
+        return response.text[:2000]
     err = body.get("error") if isinstance(body, dict) else None
     if isinstance(body, list) and body and isinstance(body[0], dict):  # Gemini may wrap errors in a list
         err = body[0].get("error")
     if isinstance(err, dict):
-        return str(err.get("message") or err.get("type") or err)[:300]
+        return str(err.get("message") or err.get("type") or err)[:2000]
     if isinstance(err, str):
-        return err[:300]
-    return str(body)[:200]
+        return err[:2000]
+    return str(body)[:2000]
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:

@@ -19,7 +19,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     import faust
 
     from streams.app import create_pipeline_app, create_sink_app
-    from streams.runtime import pipeline_runtime, sink_deps, sink_writer
+    from streams.runtime import pipeline_runtime, sink_writer
     from streams.topics import ensure_topics
 
     if not settings.kafka_bootstrap:
@@ -31,7 +31,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     asyncio.run(ensure_topics(settings.kafka_bootstrap, TopicNames(settings.topic_prefix), settings.partitions))
     if args.role == "sink":
         writer = sink_writer(settings)
-        app = create_sink_app(settings, sink_deps(settings, writer), writer, args.web_port)
+        app = create_sink_app(settings, writer, args.web_port)
     else:
         app = create_pipeline_app(settings, partial(pipeline_runtime, settings), args.web_port)
     worker = faust.Worker(app, loglevel=settings.log_level.upper(), quiet=True)

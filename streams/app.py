@@ -9,37 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import faust
-import httpx
 import orjson
 from faust import web
 
-from agents import PipelineDeps, SinkDeps
 from agents import classify, feedback, invoke, route, sink, verify
 from core.config import Settings
-from core.stages import Out
 from core.topics import TopicNames
 from streams import ledger
 from streams.clickhouse import OutcomeWriter, named_queries, query_params
-from streams.runtime import PipelineRuntime
+from streams.outbox import FaustOutbox, TopicDirectory
+from streams.runtime import PipelineRuntime, sink_deps
 
 log = logging.getLogger(__name__)
-
-
-class FaustOutbox:
-    """Sends through the app's producer. Faust flushes the producer before it commits offsets,
-    so a message is acked only after what it caused has reached the broker."""
-
-    def __init__(self, app: faust.App) -> None:
-        self.app = app
-
-    async def send_all(self, outs: Sequence[Out]) -> None:
-        producer = await self.app.maybe_start_producer()
-        for o in outs:
-            await producer.send(o.topic, o.key, o.value, None, None, None)
 
 
 def base_app(app_id: str, settings: Settings, web_port: int) -> faust.App:
@@ -80,16 +65,27 @@ def raw_topic(app: faust.App, *names: str) -> Any:
 
 
 def create_pipeline_app(
-    settings: Settings, make_runtime: Callable[[FaustOutbox], PipelineRuntime], web_port: int
+    settings: Settings, make_runtime: Callable[[FaustOutbox, Callable[[str], bool]], PipelineRuntime], web_port: int
 ) -> faust.App:
     app = base_app(settings.app_id, settings, web_port)
-    rt = make_runtime(FaustOutbox(app))
+    topics = TopicDirectory(settings.kafka_bootstrap)
+    rt = make_runtime(FaustOutbox(app, TopicNames(settings.topic_prefix)), topics.exists)
     deps = rt.deps
+
+    @app.task
+    async def follow_topics() -> None:  # which reply topics exist, for the classify stage's check
+        while True:
+            try:
+                await topics.refresh()
+            except Exception as exc:  # noqa: BLE001 - the broker may be down; the last list stands
+                log.warning("could not list topics: %s", exc)
+            await asyncio.sleep(2.0)
 
     @app.on_before_shutdown.connect
     async def close_clients(app: faust.App, **kwargs: Any) -> None:  # after the consumer stopped
         for client in rt.clients:
             await client.aclose()
+        await topics.close()
 
     @app.task
     async def follow_spend() -> None:
@@ -108,9 +104,10 @@ def create_pipeline_app(
     return app
 
 
-def create_sink_app(settings: Settings, deps: SinkDeps, writer: OutcomeWriter, web_port: int) -> faust.App:
+def create_sink_app(settings: Settings, writer: OutcomeWriter, web_port: int) -> faust.App:
     app = base_app(f"{settings.app_id}-sink", settings, web_port)
     names = TopicNames(settings.topic_prefix)
+    deps = sink_deps(settings, writer, FaustOutbox(app, names))
     sink.register(app, raw_topic(app, names.outcomes), deps)
     feedback.register(app, raw_topic(app, names.feedback), deps)
     _health_page(app, "sink")

@@ -14,6 +14,7 @@ from typing import Any
 
 import clickhouse_connect
 from clickhouse_connect.driver.client import Client
+from clickhouse_connect.driver.exceptions import OperationalError
 
 from core.config import REPO_ROOT
 from core.errors import ConfigError, SinkError
@@ -87,15 +88,28 @@ class OutcomeWriter:
         self.rows_written: dict[str, int] = dict.fromkeys(COLUMNS, 0)
 
     def insert(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
-        cols = COLUMNS[table]
-        data = [[r[c] for r in rows] for c in cols]
+        """Insert rows of one table; SinkError says whether trying again can help (``retryable``)."""
+        try:
+            cols = COLUMNS[table]
+            data = [[r[c] for r in rows] for c in cols]
+        except (KeyError, TypeError) as exc:
+            msg = f"rows for llm.{table} do not fit the table: {type(exc).__name__}: {exc}"
+            raise SinkError(msg, retryable=False) from None
         try:
             with self._lock:
                 self.client.insert(f"llm.{table}", data, column_names=list(cols), column_oriented=True)
+        except OperationalError as exc:  # the server or its connection, not the rows
+            raise SinkError(f"insert into llm.{table} failed: {type(exc).__name__}: {exc}") from exc
         except Exception as exc:
-            msg = f"insert into llm.{table} failed: {type(exc).__name__}: {exc}"
-            raise SinkError(msg) from exc
+            msg = f"insert into llm.{table} refused: {type(exc).__name__}: {str(exc)[:500]}"
+            raise SinkError(msg, retryable=False) from exc
         self.rows_written[table] += len(rows)
+
+    def recent_request_ids(self, minutes: int = 10, limit: int = 500_000) -> list[str]:
+        """Request ids of rows completed lately: a restarted sink skips their replayed rows."""
+        sql = ("SELECT DISTINCT request_id FROM llm.requests "
+               "WHERE completed_at >= now64(3) - toIntervalMinute({m:UInt32}) LIMIT {n:UInt32}")
+        return [r[0] for r in self.query(sql, {"m": minutes, "n": limit})[1]]
 
     def query(self, sql: str, parameters: dict[str, Any] | None = None) -> tuple[list[str], list[list[Any]]]:
         with self._lock:

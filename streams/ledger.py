@@ -26,13 +26,18 @@ def month_start_ms(now_ms: int) -> int:
     return int(datetime(d.year, d.month, 1, tzinfo=UTC).timestamp() * 1000)
 
 
-def apply(ledger: Ledger, value: bytes) -> None:
-    """Add one outcome message to the ledger if it is a request row with a cost."""
-    if not value.startswith(_REQUEST_ROW):
-        return
-    row = orjson.loads(value)["r"]
-    if row.get("cost_usd"):
-        ledger.add(row["tenant"], row["completed_at"], float(row["cost_usd"]), row["request_id"])
+def apply(ledger: Ledger, value: bytes | None) -> bool:
+    """Add one outcome message to the ledger if it is a request row with a cost; False when it
+    looked like one but could not be read (counted and skipped: one bad row must not stop budgets)."""
+    if not value or not value.startswith(_REQUEST_ROW):
+        return True
+    try:
+        row = orjson.loads(value)["r"]
+        if row.get("cost_usd"):
+            ledger.add(str(row["tenant"]), int(row["completed_at"]), float(row["cost_usd"]), str(row["request_id"]))
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
+        return False
+    return True
 
 
 async def follow(bootstrap: str, topic: str, ledger: Ledger, clock: Clock) -> None:
@@ -53,8 +58,9 @@ async def follow(bootstrap: str, topic: str, ledger: Ledger, clock: Clock) -> No
         while True:
             batches = await consumer.getmany(timeout_ms=1000)
             for records in batches.values():
-                for rec in records:
-                    apply(ledger, rec.value)
+                bad = sum(not apply(ledger, rec.value) for rec in records)
+                if bad:
+                    log.warning("budget ledger skipped %d unreadable request rows", bad)
             ledger.prune(clock.now_ms())
     except asyncio.CancelledError:
         raise

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 import httpx
@@ -16,10 +17,13 @@ from core.outcomes import reference_rows
 from core.drift import DriftMonitor
 from core.invocation import Invoker, RetryPolicy
 from core.health import HealthBoard
+from core.ingress import Ingress
+from core.reply_topics import ReplyTopics
 from core.routing import RoutingPolicy
 from core.topics import TopicNames
 from core.verification import CascadeLimits
-from agents import Outbox, PipelineDeps, SinkDeps
+from agents import PipelineDeps, SinkDeps
+from core.ports import Outbox
 from models.classifier import LgbmClassifier
 from models.verifier import LgbmVerifier
 from providers.registry import build_providers
@@ -37,7 +41,8 @@ class PipelineRuntime:
     reloader: CatalogReloader
 
 
-def pipeline_runtime(settings: Settings, outbox: Outbox) -> PipelineRuntime:
+def pipeline_runtime(settings: Settings, outbox: Outbox,
+                     topic_exists: Callable[[str], bool] | None = None) -> PipelineRuntime:
     catalog = load_catalog(settings.catalog_path, settings.sim_url)
     providers, clients = build_providers(catalog)
     clock = SystemClock()
@@ -45,8 +50,11 @@ def pipeline_runtime(settings: Settings, outbox: Outbox) -> PipelineRuntime:
     worker = f"{socket.gethostname()}-{os.getpid()}"
     board, ledger, policy = HealthBoard(catalog, clock), Ledger(), RoutingPolicy(catalog)
     invoker = Invoker(catalog, providers, clock, RetryPolicy(settings.max_attempts_per_model), board)
+    names = TopicNames(settings.topic_prefix)
+    reply_topics = ReplyTopics(names, _ReplyPatterns(policy), settings.app_id)
     deps = PipelineDeps(
-        names=TopicNames(settings.topic_prefix),
+        names=names,
+        ingress=Ingress(names, reply_topics, topic_exists, settings.max_request_bytes),
         classifier=classifier,
         drift=DriftMonitor(classifier.training_distribution, classifier.version, worker,
                            settings.drift_window_s * 1000),
@@ -66,6 +74,22 @@ def pipeline_runtime(settings: Settings, outbox: Outbox) -> PipelineRuntime:
     return PipelineRuntime(deps, clients, ledger, reloader)
 
 
+class _ReplyPatterns(Mapping[str, tuple[str, ...]]):
+    """The running catalog's reply-topic patterns (a catalog reload applies at once)."""
+
+    def __init__(self, policy: RoutingPolicy) -> None:
+        self.policy = policy
+
+    def __getitem__(self, tenant: str) -> tuple[str, ...]:
+        return self.policy.catalog.reply_topics[tenant]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.policy.catalog.reply_topics)
+
+    def __len__(self) -> int:
+        return len(self.policy.catalog.reply_topics)
+
+
 def sink_writer(settings: Settings) -> OutcomeWriter:
     """Open ClickHouse, apply migrations, and record the catalog's prices and budgets."""
     client = connect(settings.effective_clickhouse_url, settings.clickhouse_password)
@@ -78,5 +102,10 @@ def sink_writer(settings: Settings) -> OutcomeWriter:
     return writer
 
 
-def sink_deps(settings: Settings, writer: OutcomeWriter) -> SinkDeps:
-    return SinkDeps(writer=writer, clock=SystemClock(), batch=settings.sink_batch, within_s=settings.sink_within_s)
+def sink_deps(settings: Settings, writer: OutcomeWriter, outbox: Outbox) -> SinkDeps:
+    deps = SinkDeps(writer=writer, clock=SystemClock(), outbox=outbox, names=TopicNames(settings.topic_prefix),
+                    batch=settings.sink_batch, within_s=settings.sink_within_s)
+    now = deps.clock.now_ms()
+    for rid in writer.recent_request_ids():  # a restarted sink skips the rows it wrote before it stopped
+        deps.written_requests.first(rid, now)
+    return deps

@@ -33,10 +33,10 @@ def test_valid_requests_are_classified_and_forwarded() -> None:
 
 
 def test_invalid_request_gets_error_response_dlq_copy_and_row() -> None:
-    bad = orjson.dumps({"request_id": "x1", "tenant": "acme", "messages": "hi", "reply_topic": "my.replies"})
+    bad = orjson.dumps({"request_id": "x1", "tenant": "acme", "messages": "hi", "reply_topic": "acme.replies"})
     outs = accept_requests([_in(bad, offset=7), _in(_valid("ok1"))], StubClassifier(), NAMES, NOW)
     topics = [o.topic for o in outs]
-    assert topics == ["my.replies", NAMES.requests_dlq, NAMES.outcomes, NAMES.classified]
+    assert topics == ["acme.replies", NAMES.requests_dlq, NAMES.outcomes, NAMES.classified]
     response = orjson.loads(outs[0].value)
     assert response["status"] == "error" and response["request_id"] == "x1"
     assert response["error"]["code"] == "invalid_request"

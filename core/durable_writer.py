@@ -1,0 +1,112 @@
+"""Writing outcome rows durably: the one writer loop the sink and feedback agents share.
+
+A batch is written whole when it can be. When ClickHouse refuses it for its content, the batch
+is split in halves until the rows it refuses are isolated; those go to the outcomes DLQ with
+the reason (and a ``dead_letters`` row), the rest are written. When the server itself fails
+(or refuses every row alike, which is a server problem, not a row problem), the write is
+retried with capped backoff until it succeeds or the worker stops; the caller acks only after
+``write`` returned, so a stopped worker leaves the batch uncommitted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from core import outcomes
+from core.clock import Clock
+from core.errors import SinkError
+from core.messages import Out
+from core.ports import Outbox, RowWriter
+from core.payload import dumps_within, message_budget
+from core.topics import TopicNames
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Something the sink could not write: a row ClickHouse refused, or a message it could not read."""
+
+    table: str
+    row: Any
+    reason: str
+
+
+def row_problem(table: str, row: Any) -> str | None:
+    """Why a row cannot be written to ``table`` whatever the server says (pure)."""
+    cols = outcomes.COLUMNS.get(table)
+    if cols is None:
+        return f"unknown table {table[:100]!r}"
+    if not isinstance(row, dict):
+        return f"expected an object, got {type(row).__name__}"
+    missing = [c for c in cols if c not in row]
+    if missing:
+        return f"missing columns: {', '.join(missing[:10])}"
+    return None
+
+
+class DurableWriter:
+    def __init__(self, writer: RowWriter, clock: Clock, outbox: Outbox, names: TopicNames,
+                 max_backoff_s: float = 5.0) -> None:
+        self.writer, self.clock, self.outbox, self.names = writer, clock, outbox, names
+        self.max_backoff_s = max_backoff_s
+        self.refused = 0
+
+    async def write(self, table: str, rows: list[dict[str, Any]]) -> list[Refusal]:
+        """Write ``rows``; return the ones ClickHouse refused for their content."""
+        delay = 0.1
+        while True:
+            try:
+                return await self._split(table, rows)
+            except SinkError as exc:  # retryable: the server, not the rows
+                log.warning("%s; retrying in %.1fs", exc, delay)
+            await self.clock.sleep(delay)
+            delay = min(delay * 2, self.max_backoff_s)
+
+    async def _split(self, table: str, rows: list[dict[str, Any]]) -> list[Refusal]:
+        try:
+            await asyncio.to_thread(self.writer.insert, table, rows)
+            return []
+        except SinkError as exc:
+            if exc.retryable:
+                raise
+            if len(rows) == 1:
+                return [Refusal(table, rows[0], str(exc))]
+            mid = len(rows) // 2
+            refused = [*await self._split(table, rows[:mid]), *await self._split(table, rows[mid:])]
+        if len(refused) == len(rows):  # every row alike: the table or server, not the rows
+            raise SinkError(f"llm.{table} refused all {len(rows)} rows of a batch ({refused[0].reason})")
+        return refused
+
+    async def set_aside(self, refusals: list[Refusal]) -> None:
+        """Refused rows to the outcomes DLQ, and a dead_letters row each (best effort)."""
+        if not refusals:
+            return
+        self.refused += len(refusals)
+        now = self.clock.now_ms()
+        log.error("%d outcome rows refused and set aside on %s (first: %s)", len(refusals), self.names.outcomes_dlq,
+                  refusals[0].reason)
+        outs, rows = [], []
+        for r in refusals:
+            rid = r.row.get("request_id", "") if isinstance(r.row, dict) else ""
+            rid = rid if isinstance(rid, str) else ""
+            body = dumps_within({"error": {"code": "row_refused", "message": r.reason[:1000]}, "table": r.table,
+                                 "row": r.row}, message_budget(), ["row"]) or b"{}"
+            outs.append(Out(self.names.outcomes_dlq, (rid or r.table).encode()[:400], body))
+            rows.append(outcomes.dead_letter_row("sink", self.names.outcomes, 0, 0, rid, r.reason, self.names.outcomes_dlq,
+                                                 now))
+        await self.outbox.send_all(outs)
+        try:
+            await asyncio.to_thread(self.writer.insert, "dead_letters", rows)
+        except SinkError as exc:
+            log.error("dead_letters rows not written (%s); the DLQ topic has the refused rows", exc)
+
+
+def unreadable(raw: bytes | None, reason: str) -> Refusal:
+    text = (raw or b"")[:2000].decode("utf-8", "replace")
+    return Refusal("", {"raw": text}, reason)
+

@@ -1,0 +1,103 @@
+"""What a raw request must pass before it is classified, and how a refused one is answered (pure).
+
+A refused request gets exactly one error response (on its reply topic only when that topic is
+itself acceptable, else on the default responses topic), a dead-letter copy that always fits a
+Kafka message, and a ``requests`` row. Nothing a publisher sends can make these outputs too
+large: problems are capped, echoed metadata is dropped when it would not fit, and the DLQ copy
+keeps a bounded head of the payload plus its size and hash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from core import outcomes
+from core.errors import InvalidRequestError
+from core.payload import MAX_REQUEST_BYTES, cap_problems, dumps_within, message_budget, payload_copy, too_deep
+from core.reply_topics import ReplyTopics
+from core.request import MAX_ID_LEN, Request, decode_json_object, request_from_payload
+from core.responses import invalid_request_response
+from core.messages import Incoming, Out, row_out
+from core.topics import TopicNames
+
+
+class RefusedRequest(InvalidRequestError):
+    """An invalid request with the error code its response carries."""
+
+    def __init__(self, problems: list[str], code: str = "invalid_request",
+                 payload: dict[str, Any] | None = None) -> None:
+        super().__init__(problems)
+        self.code = code
+        self.payload = payload
+
+
+@dataclass(frozen=True, slots=True)
+class Ingress:
+    names: TopicNames
+    reply_topics: ReplyTopics
+    topic_exists: Callable[[str], bool] | None = None  # None: do not check (unit tests, no broker)
+    max_request_bytes: int = MAX_REQUEST_BYTES
+    message_budget: int = message_budget()
+
+    @classmethod
+    def default(cls, names: TopicNames) -> Ingress:
+        return cls(names, ReplyTopics(names, {"default": ("{tenant}.*",)}))
+
+    def admit(self, msg: Incoming) -> Request:
+        """The validated request, or RefusedRequest naming every problem."""
+        raw = msg.value or b""
+        payload: dict[str, Any] | None = None
+        try:
+            payload = decode_json_object(raw)
+        except InvalidRequestError as exc:
+            raise RefusedRequest(exc.problems) from None
+        if len(raw) > self.max_request_bytes:
+            problem = f"body: {len(raw):,} bytes, over the {self.max_request_bytes:,}-byte limit for a request"
+            raise RefusedRequest([problem], "payload_too_large", payload)
+        if too_deep(payload):
+            raise RefusedRequest(["body: JSON nested deeper than 64 levels"], payload=payload)
+        try:
+            request = request_from_payload(payload)
+        except InvalidRequestError as exc:
+            raise RefusedRequest(exc.problems, payload=payload) from None
+        if request.reply_topic is not None:
+            problem = self.reply_topics.problem(request.tenant, request.reply_topic, self.topic_exists)
+            if problem is not None:
+                code = "reply_topic_missing" if problem.endswith("(create it before naming it)") else "invalid_request"
+                raise RefusedRequest([problem], code, payload)
+        return request
+
+    def reply_topic_for(self, payload: dict[str, Any] | None) -> str:
+        """Where a refused request's answer goes: its own reply topic if that one is acceptable."""
+        if not payload:
+            return self.names.responses
+        topic, tenant = payload.get("reply_topic"), payload.get("tenant")
+        if isinstance(topic, str) and isinstance(tenant, str) and topic:
+            if self.reply_topics.problem(tenant, topic, self.topic_exists) is None:
+                return topic
+        return self.names.responses
+
+    def reject(self, msg: Incoming, payload: dict[str, Any] | None, problems: list[str], now_ms: int,
+               code: str = "invalid_request", answer: bool = True) -> list[Out]:
+        """Error response (unless ``answer`` is False), DLQ copy and row for a refused request."""
+        names = self.names
+        response = invalid_request_response(payload, cap_problems(problems), now_ms, code)
+        rid = response["request_id"]
+        if not rid or len(rid) > MAX_ID_LEN:
+            rid = f"invalid:{msg.topic}:{msg.partition}:{msg.offset}"
+        tenant = (response["tenant"] or "")[:MAX_ID_LEN]
+        response["request_id"] = rid
+        key = rid.encode()
+        body = dumps_within(response, self.message_budget, ["metadata", "tenant"])
+        dlq = {"error": response["error"], "source": {"topic": msg.topic, "partition": msg.partition,
+                                                       "offset": msg.offset}, **payload_copy(msg.value or b"")}
+        out = [Out(names.requests_dlq, key, orjson.dumps(dlq)),
+               row_out(names, key, "requests", outcomes.invalid_request_row(rid, tenant, msg.timestamp_ms, now_ms,
+                                                                           code))]
+        if answer and body is not None:
+            out.insert(0, Out(self.reply_topic_for(payload), key, body))
+        return out

@@ -1,0 +1,90 @@
+"""The sink's writer: a bad row is isolated and set aside, a down server is waited for."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from core.durable_writer import DurableWriter, row_problem
+from core.errors import SinkError
+from core.messages import Out
+from core.outcomes import COLUMNS
+from core.topics import TopicNames
+from tests.fakes import FakeClock
+
+NAMES = TopicNames("t.")
+
+
+class FakeTable:
+    """Refuses rows whose cost is not a number; can be 'down' for a number of calls."""
+
+    def __init__(self, down_calls: int = 0) -> None:
+        self.rows: list[dict[str, Any]] = []
+        self.down_calls = down_calls
+        self.rows_written: dict[str, int] = {}
+
+    def insert(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
+        if self.down_calls:
+            self.down_calls -= 1
+            raise SinkError("connection refused")
+        if any(not isinstance(r.get("cost_usd", 0), (int, float)) for r in rows):
+            raise SinkError("Cannot parse cost_usd", retryable=False)
+        self.rows.extend(rows)
+
+
+class Sent:
+    def __init__(self) -> None:
+        self.outs: list[Out] = []
+
+    async def send_all(self, outs: Sequence[Out]) -> None:
+        self.outs.extend(outs)
+
+
+def _row(i: int, cost: object = 0.1) -> dict[str, Any]:
+    return {**dict.fromkeys(COLUMNS["requests"], 0), "request_id": f"r{i}", "cost_usd": cost}
+
+
+async def test_one_bad_row_is_set_aside_and_the_rest_written() -> None:
+    table, sent = FakeTable(), Sent()
+    writer = DurableWriter(table, FakeClock(), sent, NAMES)
+    rows = [_row(i) for i in range(9)] + [_row(9, "lots")]
+    refused = await writer.write("requests", rows)
+    assert [r.row["request_id"] for r in refused] == ["r9"]
+    assert len(table.rows) == 9
+    await writer.set_aside(refused)
+    dlq = [o for o in sent.outs if o.topic == NAMES.outcomes_dlq]
+    assert len(dlq) == 1 and orjson.loads(dlq[0].value)["row"]["request_id"] == "r9"
+    assert table.rows[-1]["reason"].startswith("sink_error") or "Cannot parse" in table.rows[-1]["reason"]
+
+
+async def test_a_down_server_is_retried_with_backoff_until_it_answers() -> None:
+    clock = FakeClock()
+    table = FakeTable(down_calls=4)
+    refused = await DurableWriter(table, clock, Sent(), NAMES, max_backoff_s=0.4).write("requests", [_row(1)])
+    assert refused == [] and len(table.rows) == 1
+    assert clock.slept == [0.1, 0.2, 0.4, 0.4]
+
+
+async def test_rows_refused_all_alike_are_a_server_problem_not_dead_letters() -> None:
+    clock = FakeClock()
+
+    class RefusesAll(FakeTable):
+        def insert(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
+            if len(clock.slept) < 2:
+                raise SinkError("table is read-only", retryable=False)
+            super().insert(table, rows)
+
+    table = RefusesAll()
+    refused = await DurableWriter(table, clock, Sent(), NAMES).write("requests", [_row(1), _row(2)])
+    assert refused == [] and len(table.rows) == 2 and len(clock.slept) == 2
+
+
+def test_row_problem_names_what_is_missing() -> None:
+    assert row_problem("nope", {}) == "unknown table 'nope'"
+    assert row_problem("requests", []) == "expected an object, got list"
+    row = _row(1)
+    del row["tenant"]
+    assert row_problem("requests", row) == "missing columns: tenant"
+    assert row_problem("requests", _row(1)) is None
