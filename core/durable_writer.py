@@ -3,9 +3,9 @@
 A batch is written whole when it can be. When ClickHouse refuses it for its content, the batch
 is split in halves until the rows it refuses are isolated; those go to the outcomes DLQ with
 the reason (and a ``dead_letters`` row), the rest are written. When the server itself fails
-(or refuses every row alike, which is a server problem, not a row problem), the write is
-retried with capped backoff until it succeeds or the worker stops; the caller acks only after
-``write`` returned, so a stopped worker leaves the batch uncommitted.
+(the writer says ``retryable``), the write is retried with capped backoff until it succeeds or
+the worker stops; the caller acks only after ``write`` returned, so a stopped worker leaves
+the batch uncommitted.
 """
 
 from __future__ import annotations
@@ -76,11 +76,8 @@ class DurableWriter:
                 raise
             if len(rows) == 1:
                 return [Refusal(table, rows[0], str(exc))]
-            mid = len(rows) // 2
-            refused = [*await self._split(table, rows[:mid]), *await self._split(table, rows[mid:])]
-        if len(refused) == len(rows):  # every row alike: the table or server, not the rows
-            raise SinkError(f"llm.{table} refused all {len(rows)} rows of a batch ({refused[0].reason})")
-        return refused
+        mid = len(rows) // 2
+        return [*await self._split(table, rows[:mid]), *await self._split(table, rows[mid:])]
 
     async def set_aside(self, refusals: list[Refusal]) -> None:
         """Refused rows to the outcomes DLQ, and a dead_letters row each (best effort)."""

@@ -19,6 +19,7 @@ class Behaviour:
     hang: bool = False  # never answer (the client's timeout must fire)
     retry_after: float | None = None  # sent with 429/503 when set
     answer_tokens: int = 60  # typical answer length; each prompt gets 0.5x to 2x of it
+    echo_key: bool = False  # error bodies quote the API key the client sent (as some real 401s do)
 
     def with_overrides(self, raw: dict[str, Any]) -> Behaviour:
         known = {f.name for f in fields(self)}

@@ -118,6 +118,14 @@ async def _play(state: SimState, model: str, text: str, max_tokens: int, questio
     return outcome
 
 
+def _error_text(state: SimState, model: str, request: web.Request, kind: str) -> str:
+    if not state.behaviour(model).echo_key:
+        return f"simulated {kind}"
+    sent = request.headers.get("Authorization") or request.headers.get("x-api-key") or \
+        request.headers.get("x-goog-api-key") or request.query.get("key", "")
+    return f"Incorrect API key provided: {sent.removeprefix('Bearer ')}. You passed {sent!r}."
+
+
 def _error_headers(state: SimState, model: str) -> dict[str, str]:
     ra = state.behaviour(model).retry_after
     return {"Retry-After": f"{ra:g}"} if ra is not None else {}
@@ -134,7 +142,8 @@ async def openai_chat(request: web.Request) -> web.Response:
     max_tokens = int(body.get("max_tokens") or body.get("max_completion_tokens") or 512)
     out = await _play(state, model, text, max_tokens, _last_user(messages))
     if out.status != 200:
-        err = {"error": {"message": f"simulated {out.kind}", "type": "server_error", "code": out.status}}
+        err = {"error": {"message": _error_text(state, model, request, out.kind), "type": "server_error",
+                         "code": out.status}}
         return _json(err, out.status, _error_headers(state, model))
     content = _as_json(out.content) if (body.get("response_format") or {}).get("type") in JSON_TYPES else out.content
     return _json({
@@ -160,7 +169,7 @@ async def anthropic_messages(request: web.Request) -> web.Response:
     out = await _play(state, model, text, max_tokens, _last_user(messages))
     if out.status != 200:
         kind = "overloaded_error" if out.status in (503, 529) else "api_error"
-        return _json({"type": "error", "error": {"type": kind, "message": f"simulated {out.kind}"}},
+        return _json({"type": "error", "error": {"type": kind, "message": _error_text(state, model, request, out.kind)}},
                      out.status, _error_headers(state, model))
     stop = "max_tokens" if out.finish_reason == "length" else "end_turn"
     return _json({
@@ -188,7 +197,8 @@ async def gemini_generate(request: web.Request) -> web.Response:
     out = await _play(state, model, text, max_tokens, question)
     if out.status != 200:
         status = {429: "RESOURCE_EXHAUSTED", 503: "UNAVAILABLE"}.get(out.status, "INTERNAL")
-        return _json({"error": {"code": out.status, "message": f"simulated {out.kind}", "status": status}},
+        return _json({"error": {"code": out.status, "message": _error_text(state, model, request, out.kind),
+                                "status": status}},
                      out.status, _error_headers(state, model))
     finish = "MAX_TOKENS" if out.finish_reason == "length" else "STOP"
     wants_json = (body.get("generationConfig") or {}).get("responseMimeType") == "application/json"

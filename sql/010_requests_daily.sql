@@ -1,5 +1,6 @@
--- Daily rollup for the cost dashboards, kept current by a materialized view. It sums inserted rows,
--- so a row replayed in a crash window counts twice here; llm.requests FINAL stays exact.
+-- Daily rollup for the cost dashboards, kept current by a materialized view. It sums inserted rows;
+-- the sink writes one requests row per request id (replays of recent ones are skipped, see
+-- agents/sink.py), so each request counts once.
 CREATE TABLE IF NOT EXISTS llm.requests_daily
 (
     day        Date,

@@ -1,6 +1,7 @@
 -- Messages the pipeline refused and set aside (never silently dropped): internal events a stage
 -- found malformed or impossible, outputs too large for Kafka, outcome rows ClickHouse refused.
--- The message itself is on the DLQ topic named by dlq_topic, at the recorded source offset.
+-- The message itself is on the DLQ topic named by dlq_topic (for stages, the source offset is recorded;
+-- for rows the sink refused it is 0, and the row is in the DLQ record).
 CREATE TABLE IF NOT EXISTS llm.dead_letters
 (
     ts            DateTime64(3, 'UTC'),
@@ -15,4 +16,4 @@ CREATE TABLE IF NOT EXISTS llm.dead_letters
 )
 ENGINE = ReplacingMergeTree(version)
 PARTITION BY toYYYYMM(ts)
-ORDER BY (stage, source_topic, partition, offset);
+ORDER BY (stage, source_topic, partition, offset, request_id, cityHash64(reason));

@@ -79,6 +79,20 @@ def migrate(client: Client, sql_dir: Path = SQL_DIR) -> list[str]:
     return applied
 
 
+# ClickHouse error codes that say the server cannot take writes now, whatever the rows: unknown
+# table/database (mid-migration), read-only, memory, disk, parts, timeouts, network, keeper.
+_SERVER_CODES = frozenset({3, 60, 81, 159, 164, 202, 209, 210, 241, 242, 243, 252, 319, 425, 999})
+_CODE = re.compile(r"Code: (\d+)")
+
+
+def server_trouble(exc: BaseException) -> bool:
+    """True when an insert failed because of the server, so the same rows may succeed later."""
+    if isinstance(exc, (OperationalError, ConnectionError, TimeoutError)):
+        return True
+    m = _CODE.search(str(exc))
+    return m is not None and int(m.group(1)) in _SERVER_CODES
+
+
 class OutcomeWriter:
     """Batch inserts of outcome rows; one instance per process that owns the data path."""
 
@@ -98,9 +112,9 @@ class OutcomeWriter:
         try:
             with self._lock:
                 self.client.insert(f"llm.{table}", data, column_names=list(cols), column_oriented=True)
-        except OperationalError as exc:  # the server or its connection, not the rows
-            raise SinkError(f"insert into llm.{table} failed: {type(exc).__name__}: {exc}") from exc
         except Exception as exc:
+            if server_trouble(exc):  # the server or its connection, not the rows: try again later
+                raise SinkError(f"insert into llm.{table} failed: {type(exc).__name__}: {str(exc)[:500]}") from exc
             msg = f"insert into llm.{table} refused: {type(exc).__name__}: {str(exc)[:500]}"
             raise SinkError(msg, retryable=False) from exc
         self.rows_written[table] += len(rows)

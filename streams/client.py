@@ -13,11 +13,11 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 
 async def publish(bootstrap: str, topic: str, messages: Iterable[tuple[bytes, bytes]],
-                  rate: float | None = None) -> dict[bytes, int]:
+                  rate: float | None = None, max_request_size: int = 1_048_576) -> dict[bytes, int]:
     """Send (key, value) pairs, as fast as possible or at ``rate`` per second; return each key's
     record timestamp (epoch ms, set when it was sent)."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, acks="all",
-                                max_batch_size=256 * 1024)
+                                max_batch_size=256 * 1024, max_request_size=max_request_size)
     await producer.start()
     try:
         futures = []

@@ -46,3 +46,5 @@ def test_killed_worker_loses_no_request(slow: Stack) -> None:
                what="one requests row per request")
     rows = {r["table"]: (int(r["rows"]), int(r["ids"])) for r in slow.query("request_counts", prefix=prefix)}
     assert rows["requests"] == (N, N)  # duplicates collapse under ReplacingMergeTree FINAL
+    daily = slow.query("daily_requests", tenant="it")
+    assert int(daily[0]["requests"]) == N  # the sink writes one row per request, so the rollup counts each once

@@ -67,18 +67,10 @@ async def test_a_down_server_is_retried_with_backoff_until_it_answers() -> None:
     assert clock.slept == [0.1, 0.2, 0.4, 0.4]
 
 
-async def test_rows_refused_all_alike_are_a_server_problem_not_dead_letters() -> None:
-    clock = FakeClock()
-
-    class RefusesAll(FakeTable):
-        def insert(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
-            if len(clock.slept) < 2:
-                raise SinkError("table is read-only", retryable=False)
-            super().insert(table, rows)
-
-    table = RefusesAll()
-    refused = await DurableWriter(table, clock, Sent(), NAMES).write("requests", [_row(1), _row(2)])
-    assert refused == [] and len(table.rows) == 2 and len(clock.slept) == 2
+async def test_a_batch_of_only_bad_rows_is_set_aside_without_stalling() -> None:
+    table = FakeTable()
+    refused = await DurableWriter(table, FakeClock(), Sent(), NAMES).write("requests", [_row(1, "x"), _row(2, "y")])
+    assert [r.row["request_id"] for r in refused] == ["r1", "r2"] and table.rows == []
 
 
 def test_row_problem_names_what_is_missing() -> None:
