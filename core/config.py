@@ -20,6 +20,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 @dataclass(frozen=True, slots=True)
 class Settings:
     kafka_bootstrap: str = ""  # empty: the local broker started by devenv
+    kafka_security_protocol: str = "PLAINTEXT"  # or SASL_PLAINTEXT (TLS is not wired yet)
+    kafka_sasl_mechanism: str = "PLAIN"  # PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512
+    kafka_username: str = ""  # the pipeline's own principal: the only one ACLs let write internal topics
+    kafka_password: str = field(default="", repr=False)  # secret: never printed
     clickhouse_url: str = ""  # empty: embedded chDB under data_dir
     clickhouse_password: str = field(default="", repr=False)  # secret: never printed
     data_dir: Path = REPO_ROOT / "var"
@@ -41,6 +45,13 @@ class Settings:
     store_prompts: bool = False  # keep redacted prompt text (30-day TTL) for retraining
     verify_thresholds: tuple[float, ...] = (0.3, 0.25, 0.0)  # learned-score floor per tier (1, 2, 3)
     log_level: str = "warning"
+
+    def kafka_client_kwargs(self) -> dict[str, str]:
+        """Keyword arguments for aiokafka clients (producer, consumer, admin) to authenticate."""
+        if self.kafka_security_protocol == "PLAINTEXT":
+            return {}
+        return {"security_protocol": self.kafka_security_protocol, "sasl_mechanism": self.kafka_sasl_mechanism,
+                "sasl_plain_username": self.kafka_username, "sasl_plain_password": self.kafka_password}
 
     @property
     def chdb_path(self) -> Path:
@@ -71,8 +82,24 @@ class Settings:
                 msg = f"environment variable {name}: expected an integer, got {raw!r}"
                 raise ConfigError(msg) from None
 
+        protocol = get("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT").upper()
+        if protocol not in ("PLAINTEXT", "SASL_PLAINTEXT"):
+            msg = f"KAFKA_SECURITY_PROTOCOL: expected PLAINTEXT or SASL_PLAINTEXT, got {protocol!r}"
+            raise ConfigError(msg)
+        mechanism = get("KAFKA_SASL_MECHANISM", "PLAIN").upper()
+        if mechanism not in ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"):
+            msg = f"KAFKA_SASL_MECHANISM: expected PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512, got {mechanism!r}"
+            raise ConfigError(msg)
+        username, password = get("KAFKA_SASL_USERNAME", ""), provider_key("KAFKA_SASL_PASSWORD", env)
+        if protocol != "PLAINTEXT" and not (username and password):
+            msg = f"KAFKA_SECURITY_PROTOCOL={protocol} needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD(_FILE)"
+            raise ConfigError(msg)
         return cls(
             kafka_bootstrap=get("KAFKA_BOOTSTRAP_SERVERS", ""),
+            kafka_security_protocol=protocol,
+            kafka_sasl_mechanism=mechanism,
+            kafka_username=username,
+            kafka_password=password,
             clickhouse_url=get("CLICKHOUSE_URL", ""),
             clickhouse_password=provider_key("CLICKHOUSE_PASSWORD", env),
             data_dir=Path(get("ROUTER_DATA_DIR", str(base.data_dir))),

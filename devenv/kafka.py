@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,16 +104,11 @@ def port_in_use(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def server_properties(data_dir: Path, port: int, controller_port: int) -> str:
-    return f"""process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:{controller_port}
-listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
-advertised.listeners=PLAINTEXT://127.0.0.1:{port}
-inter.broker.listener.name=PLAINTEXT
-controller.listener.names=CONTROLLER
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
-log.dirs={data_dir / "logs"}
+def server_properties(data_dir: Path, port: int, controller_port: int,
+                      users: Mapping[str, str] | None = None) -> str:
+    """The broker's configuration; with ``users``, SASL/PLAIN on every listener and ACLs enforced by
+    KRaft's StandardAuthorizer (``admin`` is the super user that grants the others their ACLs)."""
+    return _listeners(port, controller_port, users) + f"""log.dirs={data_dir / "logs"}
 num.partitions=6
 default.replication.factor=1
 offsets.topic.replication.factor=1
@@ -148,6 +144,7 @@ class LocalBroker:
     bootstrap: str
     data_dir: Path
     log_path: Path
+    libs: Path = Path()
 
     def stop(self, timeout: float = 30.0) -> None:
         terminate(self.process, timeout)
@@ -160,7 +157,7 @@ class LocalBroker:
 
 
 def start_broker(data_dir: Path, port: int | None = None, fresh: bool = True, timeout: float = 90.0,
-                 heap_mb: int = 512) -> LocalBroker:
+                 heap_mb: int = 512, users: Mapping[str, str] | None = None) -> LocalBroker:
     """Format (when new) and start a broker under ``data_dir``; wait until it serves clients."""
     if port is not None and port_in_use(port):
         msg = (f"port {port} on 127.0.0.1 is already taken; stop what holds it, pick another port, "
@@ -174,7 +171,8 @@ def start_broker(data_dir: Path, port: int | None = None, fresh: bool = True, ti
         shutil.rmtree(data_dir, ignore_errors=True)
     data_dir.mkdir(parents=True, exist_ok=True)
     props = data_dir / "server.properties"
-    props.write_text(server_properties(data_dir.resolve(), port, controller_port))
+    props.write_text(server_properties(data_dir.resolve(), port, controller_port, users))
+    props.chmod(0o600)  # it holds the SASL passwords
     (data_dir / "log4j.properties").write_text(_LOG4J)
     _format(java, libs, data_dir, props)
     log_path = data_dir / "broker.log"
@@ -183,9 +181,42 @@ def start_broker(data_dir: Path, port: int | None = None, fresh: bool = True, ti
            f"-Dkafka.logs.dir={data_dir.resolve()}", "-cp", f"{libs}/*", "kafka.Kafka", str(props)]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    broker = LocalBroker(proc, f"127.0.0.1:{port}", data_dir, log_path)
+    broker = LocalBroker(proc, f"127.0.0.1:{port}", data_dir, log_path, libs)
     _wait_ready(broker, port, timeout)
     return broker
+
+
+def _listeners(port: int, controller_port: int, users: Mapping[str, str] | None) -> str:
+    common = f"""process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:{controller_port}
+controller.listener.names=CONTROLLER
+"""
+    if not users:
+        return common + f"""listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
+advertised.listeners=PLAINTEXT://127.0.0.1:{port}
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+"""
+    if "admin" not in users:
+        msg = "a SASL broker needs an 'admin' user (the super user that grants ACLs)"
+        raise BrokerError(msg)
+    accounts = " ".join(f'user_{name}="{pw}"' for name, pw in users.items())
+    jaas = ('org.apache.kafka.common.security.plain.PlainLoginModule required '
+            f'username="admin" password="{users["admin"]}" {accounts};')
+    return common + f"""listeners=SASL_PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
+advertised.listeners=SASL_PLAINTEXT://127.0.0.1:{port}
+inter.broker.listener.name=SASL_PLAINTEXT
+listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+sasl.enabled.mechanisms=PLAIN
+sasl.mechanism.inter.broker.protocol=PLAIN
+sasl.mechanism.controller.protocol=PLAIN
+listener.name.sasl_plaintext.plain.sasl.jaas.config={jaas}
+listener.name.controller.plain.sasl.jaas.config={jaas}
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:admin
+allow.everyone.if.no.acl.found=false
+"""
 
 
 def new_cluster_id() -> str:

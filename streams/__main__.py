@@ -28,7 +28,8 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     import uvloop
 
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())  # the worker's loop: measured faster
-    asyncio.run(ensure_topics(settings.kafka_bootstrap, TopicNames(settings.topic_prefix), settings.partitions))
+    asyncio.run(ensure_topics(settings.kafka_bootstrap, TopicNames(settings.topic_prefix), settings.partitions,
+                              **settings.kafka_client_kwargs()))
     if args.role == "sink":
         writer = sink_writer(settings)
         app = create_sink_app(settings, writer, args.web_port)

@@ -29,9 +29,14 @@ log = logging.getLogger(__name__)
 
 def base_app(app_id: str, settings: Settings, web_port: int) -> faust.App:
     (settings.data_dir / "faust").mkdir(parents=True, exist_ok=True)
+    credentials = None
+    if settings.kafka_security_protocol != "PLAINTEXT":
+        credentials = faust.SASLCredentials(username=settings.kafka_username, password=settings.kafka_password,
+                                            mechanism=settings.kafka_sasl_mechanism)
     return faust.App(
         app_id,
         broker=f"kafka://{settings.kafka_bootstrap}",
+        broker_credentials=credentials,
         store="memory://",
         datadir=str(settings.data_dir / "faust" / app_id),
         processing_guarantee="at_least_once",
@@ -68,7 +73,7 @@ def create_pipeline_app(
     settings: Settings, make_runtime: Callable[[FaustOutbox, Callable[[str], bool]], PipelineRuntime], web_port: int
 ) -> faust.App:
     app = base_app(settings.app_id, settings, web_port)
-    topics = TopicDirectory(settings.kafka_bootstrap)
+    topics = TopicDirectory(settings.kafka_bootstrap, settings.kafka_client_kwargs())
     rt = make_runtime(FaustOutbox(app, TopicNames(settings.topic_prefix)), topics.exists)
     deps = rt.deps
 
@@ -89,7 +94,8 @@ def create_pipeline_app(
 
     @app.task
     async def follow_spend() -> None:
-        await ledger.follow(settings.kafka_bootstrap, deps.names.outcomes, rt.ledger, deps.clock)
+        await ledger.follow(settings.kafka_bootstrap, deps.names.outcomes, rt.ledger, deps.clock,
+                            **settings.kafka_client_kwargs())
 
     @app.timer(interval=2.0)
     async def reload_catalog() -> None:

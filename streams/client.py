@@ -13,11 +13,12 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 
 async def publish(bootstrap: str, topic: str, messages: Iterable[tuple[bytes, bytes]],
-                  rate: float | None = None, max_request_size: int = 1_048_576) -> dict[bytes, int]:
+                  rate: float | None = None, max_request_size: int = 1_048_576,
+                  **client_kwargs: str) -> dict[bytes, int]:
     """Send (key, value) pairs, as fast as possible or at ``rate`` per second; return each key's
     record timestamp (epoch ms, set when it was sent)."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, acks="all",
-                                max_batch_size=256 * 1024, max_request_size=max_request_size)
+                                max_batch_size=256 * 1024, max_request_size=max_request_size, **client_kwargs)
     await producer.start()
     try:
         futures = []
@@ -50,12 +51,13 @@ class Collected:
 
 async def collect(
     bootstrap: str, topic: str, expected: set[str], timeout_s: float,
-    progress: Callable[[Collected], None] | None = None, settle_s: float = 1.0,
+    progress: Callable[[Collected], None] | None = None, settle_s: float = 1.0, **client_kwargs: str,
 ) -> Collected:
     """Read the responses topic from the start until every expected id answered (or time runs out),
     then keep reading ``settle_s`` longer so duplicates would be seen."""
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None,
-                                auto_offset_reset="earliest", enable_auto_commit=False, max_poll_records=5000)
+                                auto_offset_reset="earliest", enable_auto_commit=False, max_poll_records=5000,
+                                **client_kwargs)
     await consumer.start()
     out = Collected()
     deadline = time.monotonic() + timeout_s

@@ -40,11 +40,11 @@ def apply(ledger: Ledger, value: bytes | None) -> bool:
     return True
 
 
-async def follow(bootstrap: str, topic: str, ledger: Ledger, clock: Clock) -> None:
+async def follow(bootstrap: str, topic: str, ledger: Ledger, clock: Clock, **client_kwargs: str) -> None:
     """Run until cancelled: catch up from the month's start, then follow new outcomes."""
     # subscribed without a group: the consumer assigns itself every partition and commits nothing
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                                max_poll_records=5000)
+                                max_poll_records=5000, **client_kwargs)
     await consumer.start()
     try:
         tps = await _assignment(consumer)

@@ -151,6 +151,10 @@ class Stack:
         s = self.settings
         env = {
             "KAFKA_BOOTSTRAP_SERVERS": s.kafka_bootstrap,
+            "KAFKA_SECURITY_PROTOCOL": s.kafka_security_protocol,
+            "KAFKA_SASL_MECHANISM": s.kafka_sasl_mechanism,
+            "KAFKA_SASL_USERNAME": s.kafka_username,
+            "KAFKA_SASL_PASSWORD": s.kafka_password,
             "CLICKHOUSE_URL": s.clickhouse_url,
             "ROUTER_DATA_DIR": str(s.data_dir),
             "ROUTER_SIM_URL": s.sim_url,

@@ -16,9 +16,10 @@ def topic_config(name: str, names: TopicNames) -> dict[str, str]:
     return {"retention.ms": str(OUTCOME_RETENTION_MS)} if name == names.outcomes else {}
 
 
-async def ensure_topics(bootstrap: str, names: TopicNames, partitions: int, replication: int = 1) -> list[str]:
+async def ensure_topics(bootstrap: str, names: TopicNames, partitions: int, replication: int = 1,
+                        **client_kwargs: str) -> list[str]:
     """Create missing topics; return the names created now."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30000)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30000, **client_kwargs)
     try:
         await admin.start()
     except KafkaConnectionError as exc:

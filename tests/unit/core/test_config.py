@@ -45,3 +45,15 @@ def test_verify_thresholds_are_validated() -> None:
     assert Settings.from_env({"ROUTER_VERIFY_THRESHOLDS": "0.4,0.3,0"}).verify_thresholds == (0.4, 0.3, 0.0)
     with pytest.raises(ConfigError, match="ROUTER_VERIFY_THRESHOLDS: thresholds must be between 0 and 1"):
         Settings.from_env({"ROUTER_VERIFY_THRESHOLDS": "2,0,0"})
+
+
+def test_sasl_settings_need_credentials_and_feed_every_client() -> None:
+    with pytest.raises(ConfigError, match="KAFKA_SASL_USERNAME"):
+        Settings.from_env({"KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT"})
+    with pytest.raises(ConfigError, match="SSL"):
+        Settings.from_env({"KAFKA_SECURITY_PROTOCOL": "SSL"})
+    s = Settings.from_env({"KAFKA_SECURITY_PROTOCOL": "sasl_plaintext", "KAFKA_SASL_USERNAME": "router",
+                           "KAFKA_SASL_PASSWORD": "pw"})
+    assert s.kafka_client_kwargs()["sasl_plain_username"] == "router"
+    assert "pw" not in repr(s)
+    assert Settings.from_env({}).kafka_client_kwargs() == {}

@@ -66,3 +66,12 @@ def test_cluster_ids_starting_with_a_dash_are_passed_safely(tmp_path: Path) -> N
 def test_cluster_id_shape() -> None:
     ids = {kafka.new_cluster_id() for _ in range(50)}
     assert len(ids) == 50 and all(len(i) == 22 for i in ids)
+
+
+def test_sasl_broker_enforces_acls_and_needs_an_admin(tmp_path: Path) -> None:
+    props = kafka.server_properties(tmp_path, 19092, 19093, {"admin": "a", "router": "r"})
+    assert "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer" in props
+    assert "allow.everyone.if.no.acl.found=false" in props and "super.users=User:admin\n" in props
+    assert 'user_router="r"' in props and "PLAINTEXT://" not in props.replace("SASL_PLAINTEXT://", "")
+    with pytest.raises(kafka.BrokerError, match="admin"):
+        kafka.server_properties(tmp_path, 19092, 19093, {"router": "r"})
