@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-unit test-integration bench install clean train evaluate bench-classifier faults bench-invoke bench-sink eval-routing bench-peer
+.PHONY: demo test test-unit test-integration bench install clean train evaluate bench-classifier faults bench-invoke bench-sink eval-routing bench-peer chaos chaos-short
 
 $(STAMP): pyproject.toml setup.py $(wildcard models/native/*)  ## the native module builds on install
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,12 @@ bench-invoke: $(STAMP)  ## 5,000 requests against providers answering in 1 s
 
 bench-sink: $(STAMP)  ## 10 million outcome rows: insert rate and every dashboard query's time
 	$(PY) -m streams bench-sink --rows 10000000
+
+chaos: $(STAMP)  ## every failure scenario (worker, sink and broker kills, poison, abuse, 5-minute soak): one table
+	$(PY) -m streams chaos
+
+chaos-short: $(STAMP)  ## the same scenarios with fewer requests and a 20 s soak (CI runs this)
+	$(PY) -m streams chaos --short
 
 faults: $(STAMP)  ## fault injection table (outage, 5xx, 429 storm, hang, all down)
 	$(PY) -m streams faults

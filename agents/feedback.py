@@ -7,10 +7,11 @@ through the same durable writer as the sink, and a batch is acked only once it i
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from agents import SinkDeps, batches
-from core.durable_writer import DurableWriter, Refusal, unreadable
+from core.durable_writer import DurableWriter, unreadable
 from core.errors import InvalidRequestError
 from core.outcomes import feedback_row
 from core.request import decode_json_object
@@ -24,14 +25,16 @@ def register(app: Any, source: Any, deps: SinkDeps) -> Any:
     @app.agent(source, name="feedback", concurrency=1)
     async def feedback(stream: Any) -> None:
         async for events in batches(stream, deps.batch, deps.within_s):
-            rows, refused = [], []
+            rows, refused, sources = [], [], {}
             for e in events:
+                m = e.message
                 try:
-                    rows.append(feedback_row(decode_json_object(e.value or b""), int(e.message.timestamp * 1000)))
+                    rows.append(feedback_row(decode_json_object(e.value or b""), int(m.timestamp * 1000)))
+                    sources[id(rows[-1])] = (m.topic, m.partition, m.offset)
                 except InvalidRequestError as exc:
-                    refused.append(unreadable(e.value, f"invalid feedback at offset {e.message.offset}: {exc}"))
+                    refused.append(unreadable(e.value, f"invalid feedback: {exc}", (m.topic, m.partition, m.offset)))
             if rows:
-                refused.extend(await durable.write("feedback", rows))
-            await durable.set_aside([Refusal("feedback", r.row, r.reason) for r in refused])
+                refused.extend(replace(f, source=sources[id(f.row)]) for f in await durable.write("feedback", rows))
+            await durable.set_aside([replace(r, table="feedback") for r in refused])
 
     return feedback

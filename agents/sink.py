@@ -10,45 +10,13 @@ written again, so the daily rollup counts each request once.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from dataclasses import replace
 from typing import Any
 
-import orjson
-
 from agents import SinkDeps, batches
-from core.durable_writer import DurableWriter, Refusal, row_problem, unreadable
-from core.dedup import SeenCache
+from core.durable_writer import DurableWriter, Source, first_copies, group_rows
 
 log = logging.getLogger(__name__)
-
-
-def group_rows(values: list[bytes | None]) -> tuple[dict[str, list[dict[str, Any]]], list[Refusal]]:
-    """Rows by table, and the messages that cannot be written whatever ClickHouse says."""
-    tables: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    bad: list[Refusal] = []
-    for raw in values:
-        try:
-            msg = orjson.loads(raw or b"")
-            table, row = msg["t"], msg["r"]
-        except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
-            bad.append(unreadable(raw, f"unreadable outcome message ({type(exc).__name__})"))
-            continue
-        problem = row_problem(table, row) if isinstance(table, str) else "table name is not a string"
-        if problem is None:
-            tables[table].append(row)
-        else:
-            bad.append(Refusal(str(table)[:100], row, problem))
-    return tables, bad
-
-
-def first_copies(rows: list[dict[str, Any]], seen: SeenCache, now_ms: int) -> list[dict[str, Any]]:
-    """One row per request id, leaving out ids this sink has written lately."""
-    fresh: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        rid = str(r["request_id"])
-        if rid not in fresh and not seen.seen(rid, now_ms):
-            fresh[rid] = r
-    return list(fresh.values())
 
 
 def register(app: Any, source: Any, deps: SinkDeps) -> Any:
@@ -58,14 +26,14 @@ def register(app: Any, source: Any, deps: SinkDeps) -> Any:
     @app.agent(source, name="sink", concurrency=1)
     async def sink(stream: Any) -> None:
         async for events in batches(stream, deps.batch, deps.within_s):
-            tables, refused = group_rows([e.value for e in events])
+            tables, sources, refused = group_rows([(e.value, _source(e)) for e in events])
             now = deps.clock.now_ms()
             for table, rows in tables.items():
                 if table == "requests":
                     rows = first_copies(rows, seen, now)
                     if not rows:
                         continue
-                failed = await durable.write(table, rows)
+                failed = [replace(f, source=sources[id(f.row)]) for f in await durable.write(table, rows)]
                 refused.extend(failed)
                 if table == "requests":
                     not_written = {id(f.row) for f in failed}
@@ -75,3 +43,8 @@ def register(app: Any, source: Any, deps: SinkDeps) -> Any:
             await durable.set_aside(refused)
 
     return sink
+
+
+def _source(event: Any) -> Source:
+    m = event.message
+    return m.topic, m.partition, m.offset

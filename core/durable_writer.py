@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from core import outcomes
 from core.clock import Clock
+from core.dedup import SeenCache
 from core.errors import SinkError
 from core.messages import Out
 from core.ports import Outbox, RowWriter
@@ -34,6 +38,7 @@ class Refusal:
     table: str
     row: Any
     reason: str
+    source: tuple[str, int, int] = ("", 0, 0)  # topic, partition, offset of the message it came in
 
 
 def row_problem(table: str, row: Any) -> str | None:
@@ -92,10 +97,12 @@ class DurableWriter:
             rid = r.row.get("request_id", "") if isinstance(r.row, dict) else ""
             rid = rid if isinstance(rid, str) else ""
             body = dumps_within({"error": {"code": "row_refused", "message": r.reason[:1000]}, "table": r.table,
+                                 "source": {"topic": r.source[0], "partition": r.source[1], "offset": r.source[2]},
                                  "row": r.row}, message_budget(), ["row"]) or b"{}"
             outs.append(Out(self.names.outcomes_dlq, (rid or r.table).encode()[:400], body))
-            rows.append(outcomes.dead_letter_row("sink", self.names.outcomes, 0, 0, rid, r.reason, self.names.outcomes_dlq,
-                                                 now))
+            topic, partition, offset = r.source
+            rows.append(outcomes.dead_letter_row("sink", topic, partition, offset, rid, r.reason,
+                                                 self.names.outcomes_dlq, now))
         await self.outbox.send_all(outs)
         try:
             await asyncio.to_thread(self.writer.insert, "dead_letters", rows)
@@ -103,7 +110,42 @@ class DurableWriter:
             log.error("dead_letters rows not written (%s); the DLQ topic has the refused rows", exc)
 
 
-def unreadable(raw: bytes | None, reason: str) -> Refusal:
+def unreadable(raw: bytes | None, reason: str, source: tuple[str, int, int]) -> Refusal:
     text = (raw or b"")[:2000].decode("utf-8", "replace")
-    return Refusal("", {"raw": text}, reason)
+    return Refusal("", {"raw": text}, reason, source)
 
+
+Source = tuple[str, int, int]  # topic, partition, offset
+
+
+def group_rows(messages: list[tuple[bytes | None, Source]]) -> tuple[dict[str, list[dict[str, Any]]],
+                                                                        dict[int, Source], list[Refusal]]:
+    """Rows by table, where each row came from, and the messages that cannot be written whatever
+    ClickHouse says."""
+    tables: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    sources: dict[int, Source] = {}
+    bad: list[Refusal] = []
+    for raw, source in messages:
+        try:
+            msg = orjson.loads(raw or b"")
+            table, row = msg["t"], msg["r"]
+        except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+            bad.append(unreadable(raw, f"unreadable outcome message ({type(exc).__name__})", source))
+            continue
+        problem = row_problem(table, row) if isinstance(table, str) else "table name is not a string"
+        if problem is None:
+            tables[table].append(row)
+            sources[id(row)] = source
+        else:
+            bad.append(Refusal(str(table)[:100], row, problem, source))
+    return tables, sources, bad
+
+
+def first_copies(rows: list[dict[str, Any]], seen: SeenCache, now_ms: int) -> list[dict[str, Any]]:
+    """One row per request id, leaving out ids this sink has written lately."""
+    fresh: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        rid = str(r["request_id"])
+        if rid not in fresh and not seen.seen(rid, now_ms):
+            fresh[rid] = r
+    return list(fresh.values())

@@ -60,3 +60,28 @@ def apply_acls(libs: Path, bootstrap: str, admin_password: str, rules: list[list
         if proc.returncode != 0:
             msg = f"AclCommand failed for {' '.join(rule)}:\n  {(proc.stdout + proc.stderr).strip()[-800:]}"
             raise BrokerError(msg)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the kafka-acls.sh commands a production deployment needs."""
+    import argparse  # noqa: PLC0415
+
+    parser = argparse.ArgumentParser(prog="python -m devenv.acls", description=main.__doc__)
+    parser.add_argument("--router", default="router", help="the pipeline's principal")
+    parser.add_argument("--app-id", default="llm-router")
+    parser.add_argument("--topic-prefix", default="")
+    parser.add_argument("--tenant", action="append", default=[], metavar="TENANT=PRINCIPAL")
+    args = parser.parse_args(argv)
+    names = TopicNames(args.topic_prefix)
+    rules = router_acls(args.router, names, args.app_id)
+    for item in args.tenant:
+        tenant, _, principal = item.partition("=")
+        rules += tenant_acls(principal or tenant, tenant, names)
+    for rule in rules:
+        print("kafka-acls.sh --bootstrap-server $BOOTSTRAP --command-config admin.properties --add "
+              + " ".join(f"'{a}'" if "*" in a else a for a in rule))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

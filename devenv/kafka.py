@@ -274,9 +274,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=Path("var/kafka"))
     parser.add_argument("--port", type=int, default=9092)
     parser.add_argument("--keep-data", action="store_true", help="reuse the data directory instead of wiping it")
+    parser.add_argument("--users", default="", help="SASL/PLAIN with ACLs enforced: name=password,... (an 'admin' "
+                        "super user is required; grant the others with devenv.acls, see the README)")
     args = parser.parse_args(argv)
+    users = dict(u.split("=", 1) for u in args.users.split(",") if "=" in u) or None
     try:
-        broker = start_broker(args.data_dir, args.port, fresh=not args.keep_data)
+        broker = start_broker(args.data_dir, args.port, fresh=not args.keep_data, users=users)
     except BrokerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

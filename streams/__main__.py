@@ -60,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     pb.add_argument("--requests", type=int, default=4000)
     bs = sub.add_parser("bench-sink", help="insert rate and dashboard query times on synthetic outcome rows")
     bs.add_argument("--rows", type=int, default=10_000_000)
+    c = sub.add_parser("chaos", help="every failure scenario with traffic flowing; prints one table")
+    c.add_argument("--short", action="store_true", help="fewer requests and a 20 s soak (what CI runs)")
+    c.add_argument("--soak-s", type=float, default=300.0)
     f = sub.add_parser("faults", help="fault injection through the simulator; prints a table")
     f.add_argument("--requests", type=int, default=100)
     b = sub.add_parser("bench", help="pipeline overhead and throughput with the simulator answering at once")
@@ -95,6 +98,10 @@ def main(argv: list[str] | None = None) -> int:
             from streams.bench_sink import run_bench_sink
 
             return run_bench_sink(settings, args.rows)
+        if args.command == "chaos":
+            from streams.chaos import run_chaos
+
+            return run_chaos(settings, args.short, args.soak_s)
         if args.command == "faults":
             from streams.faults import run_faults
 

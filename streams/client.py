@@ -92,6 +92,26 @@ async def collect(
         await consumer.stop()
 
 
+async def read_topic(bootstrap: str, topic: str, **client_kwargs: str) -> list[tuple[bytes, bytes]]:
+    """Every (key, value) on ``topic`` now, from the start of each partition to its end."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest",
+                                enable_auto_commit=False, fetch_max_bytes=16 * 1024 * 1024,
+                                max_partition_fetch_bytes=16 * 1024 * 1024, **client_kwargs)
+    await consumer.start()
+    out: list[tuple[bytes, bytes]] = []
+    try:
+        while not consumer.assignment():
+            await asyncio.sleep(0.05)
+        ends = await consumer.end_offsets(list(consumer.assignment()))
+        while any([await consumer.position(tp) < end for tp, end in ends.items()]):
+            batches = await consumer.getmany(timeout_ms=1000)
+            for records in batches.values():
+                out.extend((r.key or b"", r.value or b"") for r in records)
+        return out
+    finally:
+        await consumer.stop()
+
+
 def run(coro: Any) -> Any:
     return asyncio.run(coro)
 

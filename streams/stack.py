@@ -137,6 +137,19 @@ class Stack:
         self.settings = self.settings.with_(sim_url=url)
         log(f"provider simulator at {url}")
 
+    def restart_broker(self, down_s: float = 0.0, log: Callable[[str], None] = print) -> float:
+        """SIGKILL the stack's own broker, keep it down ``down_s`` seconds, start it again on the same
+        port with its data; return how long the restart took."""
+        assert self.broker is not None, "the stack does not own its broker (KAFKA_BOOTSTRAP_SERVERS was set)"
+        port = int(self.broker.bootstrap.rsplit(":", 1)[1])
+        self.broker.process.kill()
+        self.broker.process.wait(10)
+        time.sleep(down_s)
+        t0 = time.monotonic()
+        self.broker = start_broker(self.run_dir / "kafka", port=port, fresh=False)
+        log(f"broker restarted after {down_s:.0f}s down ({time.monotonic() - t0:.1f}s to start)")
+        return time.monotonic() - t0
+
     def start_sink(self) -> Proc:
         self.sink_port = free_port()
         self.sink = self._worker("sink", self.sink_port)

@@ -14,13 +14,12 @@ from collections.abc import Iterator
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from core.events import Classification, Decision, Job
 from core.request import DataPolicy, Request
-from streams.client import collect, publish, run
+from streams.client import collect, publish, read_topic, run
 from streams.stack import Stack
 from tests.integration.conftest import running_stack, wait_until
 
@@ -57,26 +56,6 @@ def _answers(stack: Stack, msgs: list[tuple[bytes, bytes]], expected: set[str], 
     return got.responses
 
 
-async def _read_all(bootstrap: str, topic: str) -> list[tuple[bytes, bytes]]:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest",
-                                enable_auto_commit=False, fetch_max_bytes=16 * 1024 * 1024,
-                                max_partition_fetch_bytes=16 * 1024 * 1024)
-    await consumer.start()
-    out: list[tuple[bytes, bytes]] = []
-    try:
-        ends = await consumer.end_offsets(list(consumer.assignment()) or [])
-        while True:
-            batches = await consumer.getmany(timeout_ms=1000)
-            for records in batches.values():
-                out.extend((r.key or b"", r.value or b"") for r in records)
-            positions = {tp: await consumer.position(tp) for tp in consumer.assignment()}
-            ends = ends or await consumer.end_offsets(list(consumer.assignment()))
-            if not batches and all(positions[tp] >= ends.get(tp, 0) for tp in positions):
-                return out
-    finally:
-        await consumer.stop()
-
-
 def test_oversized_and_garbage_requests_are_answered_and_lose_no_neighbour(stack: Stack) -> None:
     p = f"big-{uuid.uuid4().hex[:6]}-"
     before = [_req(f"{p}a{i}") for i in range(5)]
@@ -91,7 +70,7 @@ def test_oversized_and_garbage_requests_are_answered_and_lose_no_neighbour(stack
     assert got[f"{p}roles"]["error"]["code"] == "invalid_request"
     assert got[f"{p}roles"]["error"]["problems"][-1].endswith("more problems")
     assert all(got[r.decode()]["status"] == "ok" for r, _ in [*before, *after])
-    dlq = run(_read_all(stack.settings.kafka_bootstrap, stack.names.requests_dlq))
+    dlq = run(read_topic(stack.settings.kafka_bootstrap, stack.names.requests_dlq))
     garbage = [orjson.loads(v) for k, v in dlq if not k.startswith(p.encode()) and b"payload_b64" in v]
     assert any(g["payload_bytes"] == 400_000 for g in garbage)  # the 0xFF blob, kept as bounded base64
     assert all(len(v) < 200_000 for _, v in dlq)
@@ -128,7 +107,7 @@ def test_reply_topic_abuse_is_refused_on_the_default_topic_and_never_stalls(stac
     assert {got[rid]["error"]["code"] for rid in abuse} == {"invalid_request", "reply_topic_missing"}
     assert got[f"{p}missing"]["error"]["code"] == "reply_topic_missing"
     assert "internal topic" in got[f"{p}routed"]["error"]["message"]
-    routed = run(_read_all(stack.settings.kafka_bootstrap, n.routed))
+    routed = run(read_topic(stack.settings.kafka_bootstrap, n.routed))
     assert not [k for k, _ in routed if k.startswith(p.encode()) and not k.startswith(f"{p}v".encode())]
     mine = _answers(stack, [_req(f"{p}own", reply_topic=own)], {f"{p}own"}, topic=own)
     assert mine[f"{p}own"]["status"] == "ok"
@@ -162,7 +141,7 @@ def test_forged_and_garbage_internal_events_are_set_aside_not_invoked(stack: Sta
     rows = stack.query("dead_letters", prefix=f"{p}pii")
     assert rows and "provider_not_allowed" in rows[0]["example"]
     assert stack.sim_stats()["calls"].get("claude-sonnet-4", 0) == calls_before
-    dlq = run(_read_all(boot, n.internal_dlq))
+    dlq = run(read_topic(boot, n.internal_dlq))
     assert any(k == f"{p}pii".encode() for k, _ in dlq)
 
 
@@ -181,7 +160,7 @@ def test_bad_outcome_rows_go_to_the_outcomes_dlq_and_the_sink_keeps_writing(stac
     _answers(stack, [_req(rid) for rid in sorted(ids)], ids)
     wait_until(lambda: {r["table"]: int(r["ids"]) for r in stack.query("request_counts", prefix=f"{p}v")}
                ["requests"] == 30, timeout=60, what="rows for the 30 requests after the bad rows")
-    dlq = run(_read_all(stack.settings.kafka_bootstrap, n.outcomes_dlq))
+    dlq = run(read_topic(stack.settings.kafka_bootstrap, n.outcomes_dlq))
     reasons = {orjson.loads(v)["error"]["message"].split(":")[0] for k, v in dlq if k.startswith(p.encode()) or
                b"not json" in v or b"no_such_table" in v}
     assert len([1 for k, v in dlq if p.encode() in v or b"not json" in v]) >= 4, reasons
@@ -200,7 +179,7 @@ def test_a_provider_that_echoes_the_key_leaks_it_nowhere(stack: Stack) -> None:
     secrets = [v.encode() for v in KEYS.values()]
     n = stack.names
     for topic in (n.responses, n.routed, n.invoked, n.escalations, n.outcomes, n.internal_dlq):
-        for _, value in run(_read_all(stack.settings.kafka_bootstrap, topic)):
+        for _, value in run(read_topic(stack.settings.kafka_bootstrap, topic)):
             assert not any(s in value for s in secrets), topic
     for log in [stack.sink.log_path, *(w.log_path for w in stack.pipelines)]:
         text = log.read_bytes()
