@@ -7,7 +7,8 @@ from typing import Any
 
 import orjson
 
-from core.durable_writer import DurableWriter, row_problem
+from core.dedup import SeenCache
+from core.durable_writer import DurableWriter, first_copies, group_rows, row_problem
 from core.errors import SinkError
 from core.messages import Out
 from core.outcomes import COLUMNS
@@ -80,3 +81,22 @@ def test_row_problem_names_what_is_missing() -> None:
     del row["tenant"]
     assert row_problem("requests", row) == "missing columns: tenant"
     assert row_problem("requests", _row(1)) is None
+
+
+def test_group_rows_keeps_sources_and_refuses_what_cannot_be_written() -> None:
+    good = orjson.dumps({"t": "requests", "r": _row(1)})
+    msgs = [(good, ("o", 0, 1)), (b"\xff", ("o", 0, 2)), (orjson.dumps({"t": "nope", "r": {}}), ("o", 1, 3)),
+            (orjson.dumps({"t": ["requests"], "r": {}}), ("o", 1, 4)), (None, ("o", 1, 5))]
+    tables, sources, bad = group_rows(msgs)
+    assert [r["request_id"] for r in tables["requests"]] == ["r1"]
+    assert sources[id(tables["requests"][0])] == ("o", 0, 1)
+    assert [(b.source[2], b.reason.split(" (")[0]) for b in bad] == [
+        (2, "unreadable outcome message"), (3, "unknown table 'nope'"), (4, "table name is not a string"),
+        (5, "unreadable outcome message")]
+
+
+def test_first_copies_writes_each_request_once() -> None:
+    seen = SeenCache()
+    seen.first("r1", 0)
+    rows = [_row(1), _row(2), {**_row(2), "cost_usd": 9.0}, _row(3)]
+    assert [(r["request_id"], r["cost_usd"]) for r in first_copies(rows, seen, 10)] == [("r2", 0.1), ("r3", 0.1)]
