@@ -16,7 +16,7 @@ from core.clock import Clock
 from core.dedup import SeenCache
 from core.drift import DriftMonitor
 from core.invocation import Invoker
-from core.ports import Classifier, HealthView, Outbox, RowWriter, SpendView, Verifier
+from core.ports import Classifier, HealthView, Outbox, QualityView, RowWriter, SpendView, Verifier
 from core.routing import RoutingPolicy
 from core.events import Job
 from core.ingress import Ingress
@@ -44,6 +44,7 @@ class PipelineDeps:
     worker: str = ""
     max_in_flight: int = 2000  # provider calls in flight per worker
     seen: SeenCache = field(default_factory=SeenCache)
+    quality: QualityView | None = None  # the quality memory's estimates (None: the tier rule alone)
     batch: int = 500  # per-stage batch (classify, route, verify)
     within_s: float = 0.005
 

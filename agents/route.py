@@ -20,7 +20,7 @@ def register(app: Any, source: Any, deps: PipelineDeps) -> Any:
         return event_checks.for_routing(job, deps.policy)
 
     def step(job: Job) -> list[Out]:
-        return route(job, policy, health, names, clock.now_ms(), spend)
+        return route(job, policy, health, names, clock.now_ms(), spend, deps.quality)
 
     @app.agent(source, name="route", concurrency=1)
     async def route_agent(stream: Any) -> None:

@@ -61,12 +61,28 @@ class Budget:
 
 
 @dataclass(frozen=True, slots=True)
+class QualityRouting:
+    """How the quality memory steers routing (catalog ``[routing]`` and ``[quality_targets]``)."""
+
+    target: float = 0.95  # pick the cheapest model whose estimate is within 1 - target of the best one's
+    explore_share: float = 0.05  # of decisions, chosen at random among eligible models to keep learning
+    min_evidence: float = 3.0  # weighted neighbours needed before the memory overrides the tier rule
+    tenant_targets: dict[str, float] = field(default_factory=dict)
+
+    def target_for(self, tenant: str, requested: float | None) -> float:
+        if requested is not None:
+            return requested
+        return self.tenant_targets.get(tenant, self.target)
+
+
+@dataclass(frozen=True, slots=True)
 class Catalog:
     providers: dict[str, ProviderSpec]
     models: dict[str, ModelSpec]
     tiers: tuple[int, ...] = field(default=())
     budgets: dict[str, Budget] = field(default_factory=dict)  # by tenant; "default" for the rest
     realtime_latency_ms: int = 8000  # realtime requests skip models typically slower than this
+    quality: QualityRouting = field(default_factory=lambda: QualityRouting())
     # reply-topic patterns by tenant ("default" for the rest); {tenant} stands for the tenant's name
     reply_topics: dict[str, tuple[str, ...]] = field(default_factory=lambda: {"default": ("{tenant}.*",)})
 
@@ -107,11 +123,26 @@ def parse_catalog(data: dict[str, Any], source: str = "<catalog>", sim_url: str 
     routing = data.get("routing", {})
     realtime = _number(routing, "realtime_latency_ms", 8000, f"{source}: routing", problems)
     reply_topics = _reply_topics(data.get("reply_topics", {"default": ["{tenant}.*"]}), source, problems)
+    quality = _quality(routing, data.get("quality_targets", {}), source, problems)
     if problems:
         raise ConfigError("invalid catalog:\n  " + "\n  ".join(problems))
     tiers = tuple(sorted({m.tier for m in models.values()}))
     return Catalog(providers=providers, models=models, tiers=tiers, budgets=budgets,
-                   realtime_latency_ms=int(realtime), reply_topics=reply_topics)
+                   realtime_latency_ms=int(realtime), reply_topics=reply_topics, quality=quality)
+
+
+def _quality(routing: dict[str, Any], targets: Any, source: str, problems: list[str]) -> QualityRouting:
+    where = f"{source}: routing"
+    q = QualityRouting(_number(routing, "quality_target", 0.95, where, problems),
+                       _number(routing, "explore_share", 0.05, where, problems),
+                       _number(routing, "min_evidence", 3.0, where, problems))
+    for key, value in (("quality_target", q.target), ("explore_share", q.explore_share)):
+        if not 0 <= value <= 1:
+            problems.append(f"{where}.{key}: expected a share from 0 to 1, got {value}")
+    if not isinstance(targets, dict) or not all(isinstance(v, (int, float)) and 0 <= v <= 1 for v in targets.values()):
+        problems.append(f"{source}: [quality_targets]: expected tenant = share from 0 to 1")
+        return q
+    return QualityRouting(q.target, q.explore_share, q.min_evidence, {t: float(v) for t, v in targets.items()})
 
 
 def _reply_topics(raw: Any, source: str, problems: list[str]) -> dict[str, tuple[str, ...]]:

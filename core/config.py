@@ -43,6 +43,7 @@ class Settings:
     web_port: int = 6066
     drift_window_s: int = 60
     store_prompts: bool = False  # keep redacted prompt text (30-day TTL) for retraining
+    quality_memory: bool = True  # embed prompts and route on the quality memory (issue 13)
     verify_thresholds: tuple[float, ...] = (0.3, 0.25, 0.0)  # learned-score floor per tier (1, 2, 3)
     log_level: str = "warning"
 
@@ -116,6 +117,7 @@ class Settings:
             session_timeout_s=float(get_int("ROUTER_SESSION_TIMEOUT_S", int(base.session_timeout_s))),
             drift_window_s=get_int("ROUTER_DRIFT_WINDOW_S", base.drift_window_s),
             store_prompts=get("ROUTER_STORE_PROMPTS", "0").lower() in ("1", "true", "yes", "on"),
+            quality_memory=get("ROUTER_QUALITY_MEMORY", "1").lower() in ("1", "true", "yes", "on"),
             verify_thresholds=_floats("ROUTER_VERIFY_THRESHOLDS", env, base.verify_thresholds),
             log_level=get("ROUTER_LOG_LEVEL", base.log_level),
         )

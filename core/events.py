@@ -27,6 +27,7 @@ class Classification:
     model_version: str = ""
     feature_version: str = ""
     domain: str = ""
+    embedding: str = ""  # the prompt's sentence embedding, base64 float16 (models/embedding.py)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -34,7 +35,7 @@ class Classification:
             "task_probs": self.task_probs, "tier_probs": self.tier_probs,
             "low_confidence": self.low_confidence, "pii": self.pii,
             "model_version": self.model_version, "feature_version": self.feature_version,
-            "domain": self.domain,
+            "domain": self.domain, "embedding": self.embedding,
         }
 
     @classmethod
@@ -48,10 +49,12 @@ class Candidate:
     tier: int
     expected_cost_usd: float
     skipped: str | None = None  # reason code, or None for eligible
+    quality: float | None = None  # estimated P(acceptable), when the quality memory was asked
+    evidence: float = 0.0  # weighted count of similar past verdicts behind that estimate
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.model, "tier": self.tier, "expected_cost_usd": self.expected_cost_usd,
-                "skipped": self.skipped}
+                "skipped": self.skipped, "quality": self.quality, "evidence": self.evidence}
 
 
 @dataclass(slots=True)
@@ -62,18 +65,20 @@ class Decision:
     expected_cost_usd: float
     reason: str
     candidates: list[Candidate] = field(default_factory=list)
+    explored: bool = False  # chosen off-policy so a rarely chosen model keeps being learned
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "model": self.model, "provider": self.provider, "tier": self.tier,
             "expected_cost_usd": self.expected_cost_usd, "reason": self.reason,
-            "candidates": [c.to_dict() for c in self.candidates],
+            "candidates": [c.to_dict() for c in self.candidates], "explored": self.explored,
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Decision:
         cands = [Candidate(**c) for c in d.get("candidates", [])]
-        return cls(d["model"], d["provider"], d["tier"], d["expected_cost_usd"], d["reason"], cands)
+        return cls(d["model"], d["provider"], d["tier"], d["expected_cost_usd"], d["reason"], cands,
+                   bool(d.get("explored", False)))
 
 
 @dataclass(slots=True)

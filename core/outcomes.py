@@ -32,8 +32,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "request_id", "round", "decided_at", "tenant", "task_type", "classifier_confidence",
         "target_tier", "model", "tier", "expected_cost_usd", "reason", "candidate_models",
         "candidate_tiers", "candidate_costs", "candidate_skips", "version", "classified_tier", "low_confidence",
-        "pii",
+        "pii", "candidate_quality", "candidate_evidence", "explored",
     ),
+    "verdicts": ("request_id", "round", "judged_at", "tenant", "model", "tier", "accepted", "score", "reason",
+                 "source", "prior", "version"),
     "escalations": (
         "request_id", "round", "escalated_at", "tenant", "from_model", "from_tier", "to_tier",
         "reason", "score", "version",
@@ -133,7 +135,20 @@ def decision_row(job: Job, d: Decision, target_tier: int, now_ms: int) -> dict[s
         "classified_tier": c.tier if c else 0,
         "low_confidence": int(bool(c and c.low_confidence)),
         "pii": int(bool(c and c.pii) or bool(job.request.data_policy.pii)),
+        "candidate_quality": [-1.0 if x.quality is None else x.quality for x in d.candidates],
+        "candidate_evidence": [x.evidence for x in d.candidates],
+        "explored": int(d.explored),
     }
+
+
+def verdict_row(job: Job, answer: Attempt, v: Verification, prior: float, now_ms: int) -> dict[str, Any]:
+    """One verdict on one model's answer, for the quality memory. ``embedding`` is not a column: it
+    travels to the pipeline workers that learn from this row, not to ClickHouse."""
+    c = job.classification
+    return {"request_id": job.request_id, "round": len(job.escalations), "judged_at": now_ms,
+            "tenant": job.request.tenant, "model": answer.model, "tier": answer.tier,
+            "accepted": int(v.passed), "score": v.score, "reason": v.reason, "source": "verifier",
+            "prior": round(prior, 4), "version": now_ms, "embedding": c.embedding if c else ""}
 
 
 def escalation_row(job: Job, v: Verification, to_tier: int, now_ms: int) -> dict[str, Any]:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from core.catalog import ModelSpec
-from core.events import Classification
+from core.events import Classification, Job
+from core.quality_memory import Estimate
 from core.messages import Out
 from core.request import Request
 
@@ -88,3 +89,9 @@ class RowWriter(Protocol):
     rows_written: dict[str, int]
 
     def insert(self, table: str, rows: Sequence[dict[str, Any]]) -> None: ...
+
+
+class QualityView(Protocol):
+    """Estimated P(acceptable answer) per candidate model for a job (core.quality_memory.MemoryView)."""
+
+    def estimates(self, job: Job, models: Sequence[str], now_ms: int) -> dict[str, Estimate]: ...

@@ -21,7 +21,7 @@ KNOWN_FIELDS = frozenset(
     {
         "schema_version", "request_id", "tenant", "messages", "task_type", "max_output_tokens",
         "response_format", "latency_class", "deadline", "max_cost_usd", "data_policy",
-        "quality_floor", "preferred_tier", "reply_topic", "metadata",
+        "quality_floor", "preferred_tier", "reply_topic", "metadata", "quality_target",
     }
 )
 MAX_ID_LEN = 200
@@ -58,6 +58,7 @@ class Request:
     reply_topic: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    quality_target: float | None = None  # the dial: 1 - quality_target is how far below the best estimate is fine
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -77,6 +78,7 @@ class Request:
             "reply_topic": self.reply_topic,
             "metadata": self.metadata,
             "extra": self.extra,
+            "quality_target": self.quality_target,
         }
 
     @classmethod
@@ -99,6 +101,7 @@ class Request:
             reply_topic=d.get("reply_topic"),
             metadata=d.get("metadata") or {},
             extra=d.get("extra") or {},
+            quality_target=d.get("quality_target"),
         )
 
     def prompt_text(self) -> str:
@@ -179,6 +182,9 @@ def request_from_payload(data: dict[str, Any]) -> Request:
     preferred_tier = opt.tier("preferred_tier")
     reply_topic = opt.str("reply_topic")
     metadata = opt.obj("metadata")
+    quality_target = opt.non_negative_number("quality_target")
+    if quality_target is not None and quality_target > 1:
+        problems.append(f"quality_target: expected a share from 0 to 1, got {quality_target!r}")
     if problems:
         raise InvalidRequestError(problems)
     return Request(
@@ -197,6 +203,7 @@ def request_from_payload(data: dict[str, Any]) -> Request:
         reply_topic=reply_topic,
         metadata=metadata or {},
         extra={k: v for k, v in data.items() if k not in KNOWN_FIELDS},
+        quality_target=quality_target,
     )
 
 

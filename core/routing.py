@@ -17,13 +17,14 @@ and picks among the eligible models at the lowest tier that meets the target:
 
 from __future__ import annotations
 
+import zlib
 from collections import Counter
 from dataclasses import dataclass
 
 from core.catalog import Catalog, ModelSpec
 from core.errors import RoutingError
 from core.events import Candidate, Decision, Job
-from core.ports import HealthView, NoSpend, SpendView
+from core.ports import HealthView, NoSpend, QualityView, SpendView
 from core.tokens import estimate_tokens
 
 DEFAULT_OUTPUT_TOKENS = 512
@@ -36,7 +37,7 @@ HARD_SKIPS = frozenset(
     {"provider_not_allowed", "region", "pii_privacy", "context_window", "over_max_cost", "over_budget",
      "breaker_open", "saturated", "too_slow", "already_tried", "capability"}
 )
-SOFT_SKIPS = frozenset({"not_cheapest", "higher_tier", "more_loaded"})
+SOFT_SKIPS = frozenset({"not_cheapest", "higher_tier", "more_loaded", "lower_quality"})
 _FAILURE_CODES = {
     "provider_not_allowed": "no_allowed_model",
     "region": "no_allowed_model",
@@ -86,7 +87,8 @@ class RoutingPolicy:
         tier = max(tier, req.quality_floor or 0, req.preferred_tier or 0, job.target_tier)
         return min(max(tier, self.catalog.tiers[0]), self.catalog.top_tier)
 
-    def decide(self, job: Job, health: HealthView, spend: SpendView | None = None, now_ms: int = 0) -> Decision:
+    def decide(self, job: Job, health: HealthView, spend: SpendView | None = None, now_ms: int = 0,
+               quality: QualityView | None = None) -> Decision:
         target = self.target_tier(job)
         remaining, downgraded = self._budget(job, spend or NoSpend(), now_ms)
         if downgraded and not job.escalations:
@@ -100,14 +102,54 @@ class RoutingPolicy:
                 for c in candidates:
                     if c.model in capable and c.model not in with_cap:
                         c.skipped = "capability"
-        chosen = self._choose(candidates, health)
-        if chosen is None:
-            raise self._failure(candidates, target)
+        by_quality = None
+        if quality is not None and not job.escalations:  # an escalation keeps the one-tier-up rule
+            by_quality = self._by_quality(job, candidates, quality, health, now_ms)
+        if by_quality is not None:
+            chosen, why, explored = by_quality
+        else:
+            chosen, explored = self._choose(candidates, health), False
+            if chosen is None:
+                raise self._failure(candidates, target)
+            why = f"cheapest eligible at tier {chosen.tier} (target {target})"
         model = self.catalog.model(chosen.model)
-        why = f"cheapest eligible at tier {model.tier} (target {target})"
         if downgraded and not job.escalations:
             why += "; tenant near its budget: one tier down"
-        return Decision(model.name, model.provider, model.tier, chosen.expected_cost_usd, why, candidates)
+        return Decision(model.name, model.provider, model.tier, chosen.expected_cost_usd, why, candidates, explored)
+
+    def _by_quality(self, job: Job, candidates: list[Candidate], quality: QualityView, health: HealthView,
+                    now_ms: int) -> tuple[Candidate, str, bool] | None:
+        """The cheapest eligible model whose estimated quality is within ``1 - quality_target`` of the
+        best one's, any tier at or above the request's own floor; None (the tier rule
+        decides) while the memory has too little evidence for these candidates."""
+        req, q = job.request, self.catalog.quality
+        floor = max(req.quality_floor or 0, req.preferred_tier or 0)
+        pool = [c for c in candidates if c.skipped in (None, "below_tier") and c.tier >= floor]
+        if not pool:
+            return None
+        estimates = quality.estimates(job, [c.model for c in pool], now_ms)
+        for c in pool:
+            e = estimates[c.model]
+            c.quality, c.evidence = round(e.p, 4), round(e.evidence, 2)
+        if sum(c.evidence for c in pool) < q.min_evidence:
+            return None
+        best = max(c.quality or 0.0 for c in pool)
+        share = q.target_for(req.tenant, req.quality_target)
+        floor_q = best - (1.0 - share)  # quality_target 0.95: within 5 points of the best estimate
+        good = [c for c in pool if (c.quality or 0.0) >= floor_q - 1e-9]
+        chosen = min(good, key=lambda c: (c.expected_cost_usd, health.load(c.model), c.model))
+        u = _unit(f"{req.request_id}\x1f{len(job.escalations)}")
+        less_known = [c for c in pool if c is not chosen and c.evidence < chosen.evidence]
+        explored = bool(less_known) and u < q.explore_share
+        if explored:  # a model with less evidence here than the choice: learn it while it is cheap to
+            chosen = less_known[int(u / q.explore_share * len(less_known)) % len(less_known)]
+        for c in pool:
+            if c is not chosen:
+                c.skipped = "lower_quality" if (c.quality or 0.0) < floor_q - 1e-9 else "not_cheapest"
+        chosen.skipped = None
+        why = (f"{'explored: ' if explored else ''}cheapest within {1 - share:.2f} of the best estimated quality "
+               f"({chosen.quality:.2f} vs {best:.2f}; evidence {chosen.evidence:.1f})")
+        return chosen, why, explored
 
     def _budget(self, job: Job, spend: SpendView, now_ms: int) -> tuple[float | None, bool]:
         budget = self.catalog.budget(job.request.tenant)
@@ -207,6 +249,11 @@ class RoutingPolicy:
         top, _ = reasons.most_common(1)[0]
         detail = ", ".join(f"{r}: {n}" for r, n in reasons.most_common())
         return RoutingError(f"no model at tier {target} or above may take this request ({detail})", _FAILURE_CODES[top])
+
+
+def _unit(key: str) -> float:
+    """A number in [0, 1) fixed by ``key``: exploration that a replay repeats exactly."""
+    return zlib.crc32(key.encode()) / 2**32
 
 
 def fallback_chain(decision: Decision, catalog: Catalog) -> list[str]:

@@ -16,14 +16,15 @@ from core.breaker import Transition
 from core.dedup import SeenCache
 from core.drift import DriftMonitor
 from core.errors import RoutingError
-from core.events import Job
+from core.events import Attempt, Job
 from core.ingress import Ingress, RefusedRequest
 from core.messages import Incoming, Out, row_out
 from core.payload import dumps_within, message_budget, payload_copy
 from core.request import Request
 from core.invocation import Invoker
-from core.ports import Classifier, HealthView, SpendView, Verifier
+from core.ports import Classifier, HealthView, QualityView, SpendView, Verifier
 from core.responses import error_response, ok_response
+from core.quality_memory import tier_prior
 from core.routing import RoutingPolicy
 from core.topics import TopicNames
 from core.verification import CascadeLimits, Step, best_answer, escalation_tier, next_step, verify
@@ -99,11 +100,11 @@ def dead_letter(msg: Incoming, stage: str, code: str, reason: str, names: TopicN
 
 
 def route(job: Job, policy: RoutingPolicy, health: HealthView, names: TopicNames, now_ms: int,
-          spend: SpendView | None = None) -> list[Out]:
+          spend: SpendView | None = None, quality: QualityView | None = None) -> list[Out]:
     key = job.request_id.encode()
     target = policy.target_tier(job)
     try:
-        decision = policy.decide(job, health, spend, now_ms)
+        decision = policy.decide(job, health, spend, now_ms, quality)
     except RoutingError as exc:
         best = best_answer(job)
         if best is not None:  # an escalation found nowhere to go: the best answer so far stands
@@ -153,22 +154,34 @@ def verify_answer(job: Job, limits: CascadeLimits, names: TopicNames, now_ms: in
     learned = verifier.score(job.request, last.tier) if verifier is not None and last.status == "ok" else None
     verification = verify(last, job, learned, limits.threshold(last.tier))
     job.verifications.append(verification)
+    verdict = _verdict(job, last, verification, now_ms)
     step = next_step(job, verification, limits, now_ms)
+    key = job.request_id.encode()
+    learned_from = [row_out(names, key, "verdicts", verdict)] if verdict else []
     if step is Step.ACCEPT:
-        return finish_ok(job, last, names, now_ms)
+        return [*finish_ok(job, last, names, now_ms), *learned_from]
     if step is Step.ESCALATE:
         to_tier = escalation_tier(job, limits)
-        key = job.request_id.encode()
         row = outcomes.escalation_row(job, verification, to_tier, now_ms)
         job.escalations.append(verification.reason)
         job.target_tier = to_tier
-        return [*job_out(names.escalations, job, names, now_ms), row_out(names, key, "escalations", row)]
+        return [*job_out(names.escalations, job, names, now_ms), row_out(names, key, "escalations", row),
+                *learned_from]
     best = best_answer(job)
     if step is Step.BEST_EFFORT and best is not None:
-        return finish_ok(job, best, names, now_ms, best_effort=True)
+        return [*finish_ok(job, best, names, now_ms, best_effort=True), *learned_from]
     code = last.error_code or f"verification_failed_{verification.reason}"
     message = last.error_message or f"no acceptable answer: last check failed: {verification.reason}"
-    return finish_error(job, code, message, names, now_ms)
+    return [*finish_error(job, code, message, names, now_ms), *learned_from]
+
+
+def _verdict(job: Job, answer: Attempt, v: Verification, now_ms: int) -> dict[str, Any] | None:
+    """The verifier's verdict on a model's answer, as a lesson for the quality memory; None when
+    the provider failed (an availability problem, not a quality one) or the job has no embedding."""
+    c = job.classification
+    if answer.status != "ok" or c is None or not c.embedding:
+        return None
+    return outcomes.verdict_row(job, answer, v, tier_prior(c.tier_probs, answer.tier), now_ms)
 
 
 def finish_ok(job: Job, answer: Any, names: TopicNames, now_ms: int, best_effort: bool = False) -> list[Out]:

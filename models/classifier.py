@@ -21,8 +21,10 @@ import numpy as np
 from core.errors import ModelError
 from core.events import Classification
 from core.pii import contains_pii
+from core.quality_memory import encode_vector
 from core.request import Request
 from models import _native
+from models.embedding import PromptEmbedder
 from models.features import FEATURE_NAMES, FEATURE_VERSION, N_FEATURES, featurize_into, featurize_rows
 from models.forest import load_forest
 from models.metrics import softmax
@@ -49,7 +51,8 @@ class _Head:
 
 
 class LgbmClassifier:
-    def __init__(self, directory: Path = ARTIFACTS) -> None:
+    def __init__(self, directory: Path = ARTIFACTS, embedder: PromptEmbedder | None = None) -> None:
+        self.embedder = embedder  # with one, each classification carries the prompt's embedding
         manifest = load_manifest(directory)
         self.version: str = manifest["model_version"]
         self.heads = {name: _Head(directory, name, manifest["heads"][name]) for name in HEADS}
@@ -82,6 +85,8 @@ class LgbmClassifier:
         conf = np.round(np.minimum(t_conf, r_conf), 4).tolist()
         task_rows, tier_rows = np.round(p_task, 4).tolist(), np.round(p_tier, 4).tolist()
         tasks, tiers, domains = task_h.classes, tier_h.classes, domain_h.classes
+        vecs = [encode_vector(v) for v in self.embedder.embed([r.task_text() for r in requests])] \
+            if self.embedder is not None else [""] * len(requests)
         out = []
         for i, r in enumerate(requests):
             task = r.task_type if r.task_type in tasks else tasks[t_idx[i]]  # the caller's hint wins
@@ -97,6 +102,7 @@ class LgbmClassifier:
                 model_version=self.version,
                 feature_version=FEATURE_VERSION,
                 domain=domains[d_idx[i]],
+                embedding=vecs[i],
             ))
         return out
 

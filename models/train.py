@@ -81,8 +81,11 @@ def outcome_rows(client: Any) -> list[Row]:
             for text, hint, tier in client.query(OUTCOME_SQL).result_rows]
 
 
-def corpus(data: Path, extra: Sequence[Row] = ()) -> list[Row]:
-    real = datasets.load_all(data) + list(extra)
+def corpus(data: Path, extra: Sequence[Row] = (), leave_out: Sequence[str] = ()) -> list[Row]:
+    """Every training row; ``leave_out`` drops whole sources (and the templated rows built from
+    their passages), for transfer figures on a source the prior never saw."""
+    real = [r for r in datasets.load_all(data) + list(extra)
+            if not any(r.source == s or r.source.startswith(f"{s}:") for s in leave_out)]
     passages = [r.text for r in real if r.source in ("vicuna_bench", "arena_hard", "mmlu_pro")
                 or r.source.startswith("llmrouter:natural_qa")]
     rows = real + synthetic.generate(passages)
@@ -146,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--from-clickhouse", metavar="URL", default="",
                         help="also learn from the pipeline's outcomes (chdb:///path with the sink stopped, or a "
                              "server URL); needs ROUTER_STORE_PROMPTS=1 on the workers")
+    parser.add_argument("--leave-out", action="append", default=[], metavar="SOURCE",
+                        help="train without this source (e.g. llmrouter, mmlu_pro): a prior for transfer figures")
     args = parser.parse_args(argv)
     t0 = time.monotonic()
     extra: list[Row] = []
@@ -154,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
 
         extra = outcome_rows(clickhouse_connect.get_client(dsn=args.from_clickhouse))
         print(f"{len(extra)} labelled rows from ClickHouse")
-    rows = corpus(args.data, extra)
+    rows = corpus(args.data, extra, args.leave_out)
     x = featurize_batch([(r.text, 1, False) for r in rows])
     print(f"{len(rows)} rows featurized in {time.monotonic() - t0:.1f}s")
     args.out.mkdir(parents=True, exist_ok=True)
@@ -186,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
            "tier, task = caller hint)" if args.from_clickhouse else ""),
         "data_files": data_files(args.data),
         "rows_by_source": dict(sorted(Counter(r.source for r in rows).items())),
+        "left_out_sources": args.leave_out,
         "split": "crc32(text) % 100: <80 train, <90 validation, else test",
         "training_seconds": round(time.monotonic() - t0, 1),
         "thresholds": {"low_confidence_tier": 0.45, "unknown_task": 0.4},

@@ -1,8 +1,9 @@
-"""Keep the tenant budget ledger current from the outcomes topic.
+"""Keep the tenant budget ledger and the quality memory current from the outcomes topic.
 
 Every pipeline worker reads the whole topic (no consumer group, nothing committed) from the
 start of the current month, so each has the full picture however partitions are assigned; the
-ledger skips replayed rows by request id. The outcomes topic keeps 35 days for this reason.
+ledger skips replayed rows by request id. The outcomes topic keeps 35 days for this reason. The
+quality memory learns from the verdict rows on the same pass (it keeps only the newest per model).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from core.budget import Ledger
 from core.clock import Clock
+from core.quality_memory import QualityMemory, learn_from_outcomes
 
 log = logging.getLogger(__name__)
 _REQUEST_ROW = b'{"t":"requests"'
@@ -40,7 +42,8 @@ def apply(ledger: Ledger, value: bytes | None) -> bool:
     return True
 
 
-async def follow(bootstrap: str, topic: str, ledger: Ledger, clock: Clock, **client_kwargs: str) -> None:
+async def follow(bootstrap: str, topic: str, ledger: Ledger, clock: Clock, memory: QualityMemory | None = None,
+                 **client_kwargs: str) -> None:
     """Run until cancelled: catch up from the month's start, then follow new outcomes."""
     # subscribed without a group: the consumer assigns itself every partition and commits nothing
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
@@ -59,8 +62,10 @@ async def follow(bootstrap: str, topic: str, ledger: Ledger, clock: Clock, **cli
             batches = await consumer.getmany(timeout_ms=1000)
             for records in batches.values():
                 bad = sum(not apply(ledger, rec.value) for rec in records)
+                if memory is not None:
+                    bad += learn_from_outcomes(memory, [rec.value for rec in records])
                 if bad:
-                    log.warning("budget ledger skipped %d unreadable request rows", bad)
+                    log.warning("skipped %d unreadable request or verdict rows", bad)
             ledger.prune(clock.now_ms())
     except asyncio.CancelledError:
         raise

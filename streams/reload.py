@@ -14,15 +14,17 @@ from core.catalog import Catalog, load_catalog
 from core.errors import ConfigError
 from core.health import HealthBoard
 from core.invocation import Invoker
+from core.quality_memory import QualityMemory
 from core.routing import RoutingPolicy
 
 log = logging.getLogger(__name__)
 
 
 class CatalogReloader:
-    def __init__(self, path: Path, sim_url: str, policy: RoutingPolicy, invoker: Invoker, board: HealthBoard) -> None:
+    def __init__(self, path: Path, sim_url: str, policy: RoutingPolicy, invoker: Invoker, board: HealthBoard,
+                 memory: QualityMemory | None = None) -> None:
         self.path, self.sim_url = path, sim_url
-        self.policy, self.invoker, self.board = policy, invoker, board
+        self.policy, self.invoker, self.board, self.memory = policy, invoker, board, memory
         self._mtime = self._stat()
 
     def _stat(self) -> float:
@@ -54,3 +56,5 @@ class CatalogReloader:
         self.policy.reload(catalog)
         self.invoker.catalog = catalog
         self.board.catalog = catalog
+        if self.memory is not None:
+            self.memory.ensure(catalog.models)

@@ -17,6 +17,7 @@ from core.outcomes import reference_rows
 from core.drift import DriftMonitor
 from core.invocation import Invoker, RetryPolicy
 from core.health import HealthBoard
+from core.quality_memory import MemoryView, QualityMemory
 from core.ingress import Ingress
 from core.reply_topics import ReplyTopics
 from core.routing import RoutingPolicy
@@ -25,6 +26,7 @@ from core.verification import CascadeLimits
 from agents import PipelineDeps, SinkDeps
 from core.ports import Outbox
 from models.classifier import LgbmClassifier
+from models.embedding import PromptEmbedder
 from models.verifier import LgbmVerifier
 from providers.registry import build_providers
 from streams.clickhouse import OutcomeWriter, connect, migrate
@@ -39,6 +41,7 @@ class PipelineRuntime:
     clients: list[httpx.AsyncClient]
     ledger: Ledger
     reloader: CatalogReloader
+    memory: QualityMemory | None
 
 
 def pipeline_runtime(settings: Settings, outbox: Outbox,
@@ -46,7 +49,8 @@ def pipeline_runtime(settings: Settings, outbox: Outbox,
     catalog = load_catalog(settings.catalog_path, settings.sim_url)
     providers, clients = build_providers(catalog)
     clock = SystemClock()
-    classifier = LgbmClassifier(settings.model_dir)
+    memory = QualityMemory(catalog.models) if settings.quality_memory else None
+    classifier = LgbmClassifier(settings.model_dir, PromptEmbedder() if memory is not None else None)
     worker = f"{socket.gethostname()}-{os.getpid()}"
     board, ledger, policy = HealthBoard(catalog, clock), Ledger(), RoutingPolicy(catalog)
     invoker = Invoker(catalog, providers, clock, RetryPolicy(settings.max_attempts_per_model), board)
@@ -69,9 +73,10 @@ def pipeline_runtime(settings: Settings, outbox: Outbox,
         max_in_flight=settings.max_in_flight,
         worker=worker,
         store_prompts=settings.store_prompts,
+        quality=None if memory is None else MemoryView(memory, lambda m: policy.catalog.models[m].tier),
     )
-    reloader = CatalogReloader(settings.catalog_path, settings.sim_url, policy, invoker, board)
-    return PipelineRuntime(deps, clients, ledger, reloader)
+    reloader = CatalogReloader(settings.catalog_path, settings.sim_url, policy, invoker, board, memory)
+    return PipelineRuntime(deps, clients, ledger, reloader, memory)
 
 
 class _ReplyPatterns(Mapping[str, tuple[str, ...]]):

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import numpy as np
 import orjson
 
 from core.catalog import Catalog
 from core.events import Job
 from core.invocation import Invoker
 from core.ports import AllHealthy
+from core.quality_memory import QualityMemory, encode_vector, learn_from_outcomes
 from core.routing import RoutingPolicy
 from core.stages import Incoming, Out, accept_requests, invoke, route, verify_answer
 from core.topics import TopicNames
@@ -107,3 +109,25 @@ async def test_escalation_with_nowhere_to_go_returns_the_best_answer(catalog: Ca
     assert outs[0].topic == NAMES.responses
     assert response["status"] == "ok" and response["verification"]["best_effort"] is True
     assert response["escalations"] == 2 and response["attempts"] == 2
+
+
+async def test_each_verdict_is_an_outcome_row_the_memory_learns_from(catalog: Catalog) -> None:
+    """An escalation gives a negative verdict for the rejected model, acceptance a positive one."""
+    clock = FakeClock(NOW)
+    provider = ScriptedProvider({"llama-3-1-8b": [ok(content="")]}, clock)
+    invoker = Invoker(catalog, {p: provider for p in catalog.providers}, clock)
+    policy, limits = RoutingPolicy(catalog), CascadeLimits(2, catalog.top_tier)
+    job = Job.decode(accept_requests([_in(_valid("v1"))], StubClassifier(tier=1), NAMES, NOW)[0].value)
+    job.classification.embedding = encode_vector(np.ones(256) / 16)
+    verdicts = []
+    for _ in range(2):
+        outs = route(job, policy, AllHealthy(), NAMES, NOW)
+        outs = verify_answer(Job.decode((await invoke(Job.decode(outs[0].value), invoker, NAMES))[0].value), limits,
+                             NAMES, NOW)
+        verdicts += [orjson.loads(o.value)["r"] for o in outs if o.value.startswith(b'{"t":"verdicts"')]
+        job = Job.decode(outs[0].value) if outs[0].topic == NAMES.escalations else job
+    assert [(v["model"], v["accepted"], v["reason"]) for v in verdicts] == [("llama-3-1-8b", 0, "empty"),
+                                                                            ("gpt-4-1-mini", 1, "")]
+    memory = QualityMemory(catalog.models)
+    raw = [orjson.dumps({"t": "verdicts", "r": v}) for v in verdicts]
+    assert learn_from_outcomes(memory, raw) == 0 and memory.learned == 2

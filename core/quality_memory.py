@@ -1,0 +1,232 @@
+"""The quality memory: P(acceptable answer | prompt, model), learned online from verdicts (pure).
+
+Design §4: the offline prior (the tier classifier) does not transfer to traffic unlike its
+training data; the outcomes of similar past prompts do. For each catalog model the memory keeps
+the most recent verdicts (accepted or not) with the prompt's embedding, and estimates a new
+prompt's chance from its nearest neighbours among them:
+
+- **prior**: P(the request's tier <= the model's tier) from the classifier, calibrated online per
+  model in ten bins (a prior that carries no signal on this traffic flattens to the model's base
+  rate; one that does keeps its ranking);
+- **memory**: the similarity- and age-weighted share of accepted answers among the ``k`` nearest
+  past prompts this model answered, shrunk toward the calibrated prior by how little evidence
+  there is;
+- **blend**: ``a * memory + (1 - a) * prior`` with ``a`` learned online per model, test then learn:
+  each new verdict is first predicted by both, and ``a`` weighs each by the inverse of its squared
+  error over past verdicts (exponentially forgotten; a verdict counts by the evidence the memory
+  had for it). A cold memory therefore routes on the prior.
+
+Bounded: ``capacity`` verdicts per model in a ring buffer (float16 vectors), whatever the number
+of outcomes seen; old evidence also decays with ``half_life_days``, so a model whose quality
+changes is re-learned. Everything here is numpy; no I/O.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import orjson
+
+from core.events import Job
+
+DIM = 256
+_DAY_MS = 86_400_000
+_STACK_PRIOR = 1.0  # squared-error mass at which the blend weight leaves its starting 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryConfig:
+    capacity: int = 4096  # verdicts kept per model
+    k: int = 20  # neighbours per estimate
+    half_life_days: float = 14.0
+    shrink: float = 1.0  # pseudo-verdicts of the calibrated prior inside the memory estimate
+    stack_forget: float = 0.999  # per verdict, for the online blend weight
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    p: float  # blended P(acceptable)
+    evidence: float  # similarity- and age-weighted neighbour count behind the memory part
+    prior: float  # the calibrated prior
+    memory: float  # the memory part (equals the prior with no evidence)
+
+
+@dataclass
+class _Model:
+    capacity: int
+    vecs: np.ndarray = field(init=False)
+    ys: np.ndarray = field(init=False)
+    ts: np.ndarray = field(init=False)
+    size: int = 0
+    head: int = 0
+    bins_n: np.ndarray = field(default_factory=lambda: np.zeros(10))
+    bins_pos: np.ndarray = field(default_factory=lambda: np.zeros(10))
+    err_prior: float = 0.0  # evidence-weighted squared error of each predictor on verdicts it had not seen
+    err_memory: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.vecs = np.zeros((self.capacity, DIM), dtype=np.float16)
+        self.ys = np.zeros(self.capacity, dtype=np.float32)
+        self.ts = np.zeros(self.capacity, dtype=np.int64)
+
+
+class QualityMemory:
+    def __init__(self, models: Iterable[str], config: MemoryConfig | None = None) -> None:
+        self.config = config or MemoryConfig()
+        self._models: dict[str, _Model] = {m: _Model(self.config.capacity) for m in models}
+        self.learned = 0
+
+    @property
+    def models(self) -> list[str]:
+        return list(self._models)
+
+    def ensure(self, models: Iterable[str]) -> None:
+        """Start a memory for models a catalog reload added (kept ones keep theirs)."""
+        for m in models:
+            self._models.setdefault(m, _Model(self.config.capacity))
+
+    def nbytes(self) -> int:
+        return sum(s.vecs.nbytes + s.ys.nbytes + s.ts.nbytes for s in self._models.values())
+
+    # --- estimates -----------------------------------------------------------------------------
+
+    def estimate(self, vec: np.ndarray | None, model: str, prior: float, now_ms: int) -> Estimate:
+        return self.estimate_batch(None if vec is None else vec.reshape(1, -1), model, [prior], now_ms)[0]
+
+    def estimate_batch(self, vecs: np.ndarray | None, model: str, priors: Sequence[float], now_ms: int
+                       ) -> list[Estimate]:
+        """Estimates for one model over a batch of prompts (``vecs`` None: no embeddings, prior only)."""
+        s = self._models.get(model)
+        cal = [self._calibrated(s, p) for p in priors]
+        if s is None or s.size == 0 or vecs is None:
+            return [Estimate(c, 0.0, c, c) for c in cal]
+        mem, ev = self._neighbours(s, vecs, np.asarray(cal), now_ms)
+        a = self._blend_weight(s)
+        return [Estimate(float(a * m + (1 - a) * c), float(e), float(c), float(m))
+                for m, e, c in zip(mem, ev, cal, strict=True)]
+
+    def _calibrated(self, s: _Model | None, prior: float) -> float:
+        if s is None:
+            return prior
+        b = min(int(prior * 10), 9)
+        return float((s.bins_pos[b] + 2.0 * prior) / (s.bins_n[b] + 2.0))
+
+    def _neighbours(self, s: _Model, vecs: np.ndarray, cal: np.ndarray, now_ms: int) -> tuple[np.ndarray, np.ndarray]:
+        n = s.size
+        sims = vecs.astype(np.float32) @ s.vecs[:n].astype(np.float32).T  # (B, n)
+        k = min(self.config.k, n)
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k] if k < n else np.broadcast_to(np.arange(n), (len(vecs), n))
+        w = np.clip(np.take_along_axis(sims, top, axis=1), 0.0, None)
+        age_days = np.maximum(now_ms - s.ts[top], 0) / _DAY_MS
+        w = w * np.power(0.5, age_days / self.config.half_life_days)
+        ev = w.sum(axis=1)
+        mem = ((w * s.ys[top]).sum(axis=1) + self.config.shrink * cal) / (ev + self.config.shrink)
+        return mem, ev
+
+    def blend_weight(self, model: str) -> float:
+        """How much the memory counts against the calibrated prior for ``model`` (0 to 1)."""
+        s = self._models.get(model)
+        return 0.0 if s is None else self._blend_weight(s)
+
+    def _blend_weight(self, s: _Model) -> float:
+        # inverse squared error of each predictor on past verdicts (forecast combination), 0.5 to start
+        return (s.err_prior + _STACK_PRIOR) / (s.err_prior + s.err_memory + 2 * _STACK_PRIOR)
+
+    # --- learning ------------------------------------------------------------------------------
+
+    def learn(self, vecs: np.ndarray, model: str, accepted: Sequence[float], priors: Sequence[float],
+              times_ms: Sequence[int]) -> None:
+        """Verdicts for one model: test (update the blend weight and the calibration), then store."""
+        s = self._models.get(model)
+        if s is None or len(accepted) == 0:
+            return
+        ys = np.asarray(accepted, dtype=np.float32)
+        cal = np.array([self._calibrated(s, p) for p in priors])
+        if s.size:  # each verdict counts by how much evidence the memory had for it
+            mem, ev = self._neighbours(s, vecs, cal, int(max(times_ms)))
+            f = ev / (ev + self.config.shrink)
+            g = self.config.stack_forget ** len(ys)
+            s.err_prior = g * s.err_prior + float((f * (ys - cal) ** 2).sum())
+            s.err_memory = g * s.err_memory + float((f * (ys - mem) ** 2).sum())
+        for p, y in zip(priors, ys, strict=True):
+            b = min(int(p * 10), 9)
+            s.bins_n[b] += 1
+            s.bins_pos[b] += y
+        for vec, y, t in zip(vecs, ys, times_ms, strict=True):
+            s.vecs[s.head] = vec
+            s.ys[s.head] = y
+            s.ts[s.head] = t
+            s.head = (s.head + 1) % s.capacity
+            s.size = min(s.size + 1, s.capacity)
+        self.learned += len(ys)
+
+
+def encode_vector(vec: np.ndarray) -> str:
+    """A unit vector as base64 float16: what travels on the job (512 bytes of 256 dimensions)."""
+    return base64.b64encode(np.asarray(vec, dtype=np.float16).tobytes()).decode("ascii")
+
+
+def decode_vector(text: str) -> np.ndarray | None:
+    """The vector a job carries, or None when there is none or it is not a finite 256-d float16 one."""
+    if not text or len(text) > 4 * DIM:
+        return None
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except ValueError:
+        return None
+    if len(raw) != DIM * 2:
+        return None
+    vec = np.frombuffer(raw, dtype=np.float16).astype(np.float32)
+    return vec if bool(np.all(np.isfinite(vec))) else None
+
+
+class MemoryView:
+    """The route stage's view of a memory: estimates for a job's candidate models (a QualityView)."""
+
+    def __init__(self, memory: QualityMemory, tiers: Callable[[str], int]) -> None:
+        self.memory = memory
+        self.tiers = tiers  # model -> its catalog tier (read per call: a reload applies at once)
+
+    def estimates(self, job: Job, models: Sequence[str], now_ms: int) -> dict[str, Estimate]:
+        c = job.classification
+        vec = decode_vector(c.embedding) if c else None
+        probs = c.tier_probs if c else {}
+        return {m: self.memory.estimate(vec, m, tier_prior(probs, self.tiers(m)), now_ms) for m in models}
+
+
+def tier_prior(tier_probs: dict[str, float], model_tier: int) -> float:
+    """P(the request needs no more than ``model_tier``): the classifier's say on this model."""
+    if not tier_probs:
+        return 0.5
+    return float(min(1.0, sum(p for t, p in tier_probs.items() if int(t) <= model_tier)))
+
+
+_VERDICT_ROW = b'{"t":"verdicts"'
+
+
+def learn_from_outcomes(memory: QualityMemory, values: Sequence[bytes | None]) -> int:
+    """Feed the verdict rows among raw outcome messages to ``memory``, batched per model; return
+    how many looked like verdicts but could not be read (skipped: one bad row must not stop it)."""
+    by_model: dict[str, tuple[list[np.ndarray], list[float], list[float], list[int]]] = {}
+    bad = 0
+    for raw in values:
+        if not raw or not raw.startswith(_VERDICT_ROW):
+            continue
+        try:
+            row = orjson.loads(raw)["r"]
+            vec = decode_vector(row["embedding"])
+            if vec is None:
+                continue
+            lists = by_model.setdefault(str(row["model"]), ([], [], [], []))
+            lists[0].append(vec)
+            lists[1].append(1.0 if row["accepted"] else 0.0)
+            lists[2].append(min(max(float(row["prior"]), 0.0), 1.0))
+            lists[3].append(int(row["judged_at"]))
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            bad += 1
+    for model, (vecs, ys, priors, ts) in by_model.items():
+        memory.learn(np.stack(vecs), model, ys, priors, ts)
+    return bad

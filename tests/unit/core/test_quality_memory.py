@@ -1,0 +1,98 @@
+"""The quality memory learns from verdicts on similar prompts, forgets old ones, and stays bounded."""
+
+from __future__ import annotations
+
+import numpy as np
+import orjson
+
+from core.quality_memory import (
+    DIM,
+    MemoryConfig,
+    QualityMemory,
+    decode_vector,
+    encode_vector,
+    learn_from_outcomes,
+    tier_prior,
+)
+
+DAY = 86_400_000
+
+
+def _unit(seed: int, n: int = 1) -> np.ndarray:
+    v = np.random.default_rng(seed).normal(size=(n, DIM)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def _near(base: np.ndarray, seed: int, n: int, noise: float = 0.1) -> np.ndarray:
+    v = base + noise * np.random.default_rng(seed).normal(size=(n, DIM)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def test_a_cold_memory_answers_with_the_prior() -> None:
+    e = QualityMemory(["m"]).estimate(_unit(1)[0], "m", 0.7, 0)
+    assert (e.p, e.evidence, e.prior) == (0.7, 0.0, 0.7)
+
+
+def test_verdicts_on_similar_prompts_move_the_estimate_and_dissimilar_ones_do_not() -> None:
+    mem = QualityMemory(["weak"])
+    math, chat = _unit(1)[0], _unit(2)[0]
+    mem.learn(_near(math, 3, 40), "weak", [0.0] * 40, [0.5] * 40, [0] * 40)
+    mem.learn(_near(chat, 4, 40), "weak", [1.0] * 40, [0.5] * 40, [0] * 40)
+    on_math = mem.estimate(_near(math, 5, 1)[0], "weak", 0.5, 0)
+    on_chat = mem.estimate(_near(chat, 6, 1)[0], "weak", 0.5, 0)
+    assert on_math.memory < 0.2 < 0.8 < on_chat.memory
+    assert on_math.evidence > 5 and on_math.p < on_chat.p
+
+
+def test_old_evidence_decays_so_a_changed_model_is_relearned() -> None:
+    mem = QualityMemory(["m"], MemoryConfig(half_life_days=1.0))
+    topic = _unit(1)[0]
+    mem.learn(_near(topic, 2, 30), "m", [0.0] * 30, [0.5] * 30, [0] * 30)
+    fresh = mem.estimate(topic, "m", 0.5, 0)
+    stale = mem.estimate(topic, "m", 0.5, 10 * DAY)
+    assert stale.evidence < fresh.evidence / 500
+    mem.learn(_near(topic, 3, 30), "m", [1.0] * 30, [0.5] * 30, [10 * DAY] * 30)
+    assert mem.estimate(topic, "m", 0.5, 10 * DAY).memory > 0.9  # the new behaviour dominates
+
+
+def test_memory_is_bounded_whatever_the_number_of_verdicts() -> None:
+    mem = QualityMemory(["a", "b"], MemoryConfig(capacity=64))
+    before = mem.nbytes()
+    for i in range(20):
+        mem.learn(_unit(i, 50), "a", [1.0] * 50, [0.5] * 50, [i] * 50)
+    assert mem.nbytes() == before and mem.learned == 1000
+    assert mem._models["a"].size == 64
+
+
+def test_the_blend_trusts_the_memory_when_it_predicts_better_than_the_prior() -> None:
+    mem = QualityMemory(["m"])
+    topics = [_unit(s)[0] for s in range(10)]
+    good = {i: float(i % 2) for i in range(10)}  # half the topics fail, whatever the prior says
+    for r in range(6):
+        for i, t in enumerate(topics):
+            mem.learn(_near(t, 100 * r + i, 5), "m", [good[i]] * 5, [0.9] * 5, [0] * 5)
+    assert mem.blend_weight("m") > 0.8
+    assert mem.estimate(topics[1], "m", 0.9, 0).p > 0.8 > 0.2 > mem.estimate(topics[0], "m", 0.9, 0).p
+
+
+def test_vectors_travel_as_base64_float16_and_bad_ones_are_refused() -> None:
+    v = _unit(1)[0]
+    text = encode_vector(v)
+    assert len(text) == 684 and np.abs(decode_vector(text) - v).max() < 1e-3
+    assert decode_vector("") is None and decode_vector("abc") is None and decode_vector("!" * 684) is None
+
+
+def test_learning_from_outcome_messages_skips_other_rows_and_counts_bad_verdicts() -> None:
+    mem = QualityMemory(["m"])
+    v = encode_vector(_unit(1)[0])
+    ok = orjson.dumps({"t": "verdicts", "r": {"model": "m", "accepted": 1, "prior": 0.4, "judged_at": 5,
+                                              "embedding": v}})
+    values = [ok, orjson.dumps({"t": "requests", "r": {}}), b'{"t":"verdicts","r":{"model":"m"}}', b"\xff", None]
+    assert learn_from_outcomes(mem, values) == 1
+    assert mem.learned == 1
+
+
+def test_tier_prior_is_the_chance_the_model_tier_is_enough() -> None:
+    probs = {"1": 0.2, "2": 0.5, "3": 0.3}
+    assert [round(tier_prior(probs, t), 2) for t in (1, 2, 3)] == [0.2, 0.7, 1.0]
+    assert tier_prior({}, 2) == 0.5

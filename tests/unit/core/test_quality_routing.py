@@ -1,0 +1,88 @@
+"""Routing on the quality memory: the cheapest model within the dial of the best estimate."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from core.catalog import Catalog
+from core.events import Attempt, Job
+from core.ports import AllHealthy
+from core.quality_memory import Estimate
+from core.request import DataPolicy
+from core.routing import RoutingPolicy
+from tests.fakes import job
+
+
+class Estimates:
+    """A QualityView that answers from a table (model -> (p, evidence)); the rest get the default."""
+
+    def __init__(self, table: dict[str, tuple[float, float]], default: tuple[float, float] = (0.5, 10.0)) -> None:
+        self.table, self.default = table, default
+
+    def estimates(self, job: Job, models: Sequence[str], now_ms: int) -> dict[str, Estimate]:
+        out = {}
+        for m in models:
+            p, ev = self.table.get(m, self.default)
+            out[m] = Estimate(p, ev, 0.5, p)
+        return out
+
+
+def test_a_cheap_model_as_good_as_the_best_wins_even_for_a_hard_prompt(catalog: Catalog) -> None:
+    view = Estimates({"llama-3-1-8b": (0.9, 20), "gpt-4o": (0.92, 20)}, default=(0.6, 20))
+    d = RoutingPolicy(catalog).decide(job(tier=3, request_id="r-cheap"), AllHealthy(), quality=view)
+    assert d.model == "llama-3-1-8b" and not d.explored
+    by_model = {c.model: c for c in d.candidates}
+    assert by_model["gpt-4o"].quality == 0.92 and by_model["gpt-4o"].skipped == "not_cheapest"
+    assert by_model["claude-3-5-haiku"].skipped == "lower_quality"
+
+
+def test_when_small_models_fail_such_prompts_the_strong_one_is_chosen(catalog: Catalog) -> None:
+    view = Estimates({"gpt-4o": (0.9, 20), "claude-sonnet-4": (0.88, 20)}, default=(0.3, 20))
+    d = RoutingPolicy(catalog).decide(job(tier=1, request_id="r-hard"), AllHealthy(), quality=view)
+    assert d.model in ("gpt-4o", "claude-sonnet-4") and d.tier == 3
+
+
+def test_the_dial_trades_quality_for_cost(catalog: Catalog) -> None:
+    view = Estimates({"gpt-4o": (0.9, 20)}, default=(0.8, 20))
+    policy = RoutingPolicy(catalog)
+    strict = policy.decide(job(request_id="r-d1", quality_target=0.99), AllHealthy(), quality=view)
+    loose = policy.decide(job(request_id="r-d1", quality_target=0.85), AllHealthy(), quality=view)
+    assert strict.model == "gpt-4o" and loose.tier == 1
+
+
+def test_privacy_and_the_request_floor_still_bind(catalog: Catalog) -> None:
+    view = Estimates({"claude-sonnet-4": (0.99, 50)}, default=(0.5, 20))
+    pii = job(request_id="r-pii", data_policy=DataPolicy(pii=True))
+    d = RoutingPolicy(catalog).decide(pii, AllHealthy(), quality=view)
+    assert catalog.models[d.model].privacy != "standard"
+    floor = RoutingPolicy(catalog).decide(job(request_id="r-f", quality_floor=2), AllHealthy(),
+                                          quality=Estimates({}, default=(0.9, 20)))
+    assert floor.tier >= 2
+
+
+def test_too_little_evidence_leaves_the_tier_rule_in_charge(catalog: Catalog) -> None:
+    view = Estimates({}, default=(0.99, 0.1))
+    d = RoutingPolicy(catalog).decide(job(tier=2, request_id="r-cold"), AllHealthy(), quality=view)
+    assert d.tier == 2 and "cheapest eligible at tier" in d.reason
+    assert all(c.quality == 0.99 for c in d.candidates if c.skipped in (None, "below_tier", "higher_tier",
+                                                                         "not_cheapest", "more_loaded"))
+
+
+def test_an_escalation_keeps_the_one_tier_up_rule(catalog: Catalog) -> None:
+    j = job(tier=1, request_id="r-esc")
+    j.escalations.append("empty")
+    j.target_tier = 2
+    j.attempts.append(Attempt(1, "llama-3-1-8b", "groq", 1, "ok", 0, 1.0))
+    d = RoutingPolicy(catalog).decide(j, AllHealthy(), quality=Estimates({}, default=(0.9, 20)))
+    assert d.tier == 2
+
+
+def test_exploration_is_a_bounded_share_of_less_known_models_and_repeats_on_replay(catalog: Catalog) -> None:
+    view = Estimates({"llama-3-1-8b": (0.95, 20), "gpt-4o": (0.5, 40)}, default=(0.5, 2))
+    policy = RoutingPolicy(catalog)
+    decisions = [policy.decide(job(request_id=f"r{i}"), AllHealthy(), quality=view) for i in range(2000)]
+    share = sum(d.explored for d in decisions) / len(decisions)
+    assert 0.03 < share < 0.07  # the catalog's explore_share is 0.05
+    assert all(d.model not in ("llama-3-1-8b", "gpt-4o") for d in decisions if d.explored)  # only less known ones
+    again = policy.decide(job(request_id="r7"), AllHealthy(), quality=view)
+    assert (again.model, again.explored) == (decisions[7].model, decisions[7].explored)
