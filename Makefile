@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-unit test-integration bench install clean train evaluate bench-classifier faults bench-invoke bench-sink eval-routing bench-peer chaos chaos-short
+.PHONY: demo test test-unit test-integration bench install clean train evaluate bench-classifier faults bench-invoke bench-sink eval-routing bench-peer chaos chaos-short eval-prequential
 
 $(STAMP): pyproject.toml setup.py $(wildcard models/native/*)  ## the native module builds on install
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,16 @@ eval-routing: $(STAMP)  ## RouteLLM-style routing evaluation on held-out MMLU-Pr
 	$(PY) -m models.route_eval run var/eval/mmlu_pro.jsonl --weak Meta-Llama-3_1-8B-Instruct --strong gpt-4o-2024-05-13
 	$(PY) -m models.route_eval convert --source llmrouter --out var/eval/llmrouter.jsonl
 	$(PY) -m models.route_eval run var/eval/llmrouter.jsonl --weak mistral-7b-instruct-v0.3 --strong llama-3.1-nemotron-51b-instruct --prices 0.2,0.2,0.9,0.9
+
+eval-prequential: $(STAMP)  ## test-then-learn routing on LLMRouter and MMLU-Pro, each with a prior that never saw it
+	$(PY) -m models.route_eval convert --source llmrouter --out var/eval/llmrouter.jsonl
+	$(PY) -m models.route_eval convert --source mmlu_pro --out var/eval/mmlu_pro.jsonl
+	$(PY) -m models.train --leave-out llmrouter --out var/eval/prior-without-llmrouter
+	$(PY) -m models.train --leave-out mmlu_pro --out var/eval/prior-without-mmlu_pro
+	$(PY) -m models.prequential var/eval/llmrouter.jsonl --all-rows --prior var/eval/prior-without-llmrouter \
+		--models mistral-7b-instruct-v0.3,llama-3.1-nemotron-51b-instruct --prices 0.2,0.2,0.9,0.9
+	$(PY) -m models.prequential var/eval/mmlu_pro.jsonl --all-rows --prior var/eval/prior-without-mmlu_pro \
+		--models Meta-Llama-3_1-8B-Instruct,gpt-4o-2024-05-13
 
 bench-invoke: $(STAMP)  ## 5,000 requests against providers answering in 1 s
 	$(PY) -m streams bench --latency-ms 1000 --requests 5000

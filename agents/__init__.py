@@ -115,6 +115,17 @@ async def each_job(events: Sequence[Any], step: Callable[[Job], list[Out]], deps
     await deps.outbox.send_all(outs)
 
 
+def decodable(events: Sequence[Any]) -> list[Job]:
+    """The jobs of a batch that decode (the others are dealt with by ``each_job``)."""
+    jobs = []
+    for e in events:
+        try:
+            jobs.append(Job.decode(e.value))
+        except Exception:  # noqa: BLE001, S112 - each_job sets such an event aside
+            continue
+    return jobs
+
+
 def incoming(event: Any) -> Incoming:
     """The parts of a Faust event the stages need."""
     m = event.message

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from agents import PipelineDeps, batches, each_job
+from agents import PipelineDeps, batches, decodable, each_job
 from core import event_checks
 from core.events import Job
 from core.stages import Out, route
@@ -25,6 +25,8 @@ def register(app: Any, source: Any, deps: PipelineDeps) -> Any:
     @app.agent(source, name="route", concurrency=1)
     async def route_agent(stream: Any) -> None:
         async for events in batches(stream, deps.batch, deps.within_s):
+            if deps.quality is not None:  # one matrix product per model for the whole batch
+                deps.quality.prepare(decodable(events), list(policy.catalog.models), clock.now_ms())
             await each_job(events, step, deps, log, "route", check)
 
     return route_agent

@@ -95,3 +95,6 @@ class QualityView(Protocol):
     """Estimated P(acceptable answer) per candidate model for a job (core.quality_memory.MemoryView)."""
 
     def estimates(self, job: Job, models: Sequence[str], now_ms: int) -> dict[str, Estimate]: ...
+
+    def prepare(self, jobs: Sequence[Job], models: Sequence[str], now_ms: int) -> None:
+        """Estimate a batch at once before its jobs are routed one by one (optional speed-up)."""

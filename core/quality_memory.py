@@ -16,14 +16,15 @@ prompt's chance from its nearest neighbours among them:
   error over past verdicts (exponentially forgotten; a verdict counts by the evidence the memory
   had for it). A cold memory therefore routes on the prior.
 
-Bounded: ``capacity`` verdicts per model in a ring buffer (float16 vectors), whatever the number
-of outcomes seen; old evidence also decays with ``half_life_days``, so a model whose quality
+Bounded: ``capacity`` verdicts per model in a ring buffer (1 MiB per model at the default 1,024),
+whatever the number of outcomes seen; old evidence also decays with ``half_life_days``, so a model whose quality
 changes is re-learned. Everything here is numpy; no I/O.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -39,7 +40,7 @@ _STACK_PRIOR = 1.0  # squared-error mass at which the blend weight leaves its st
 
 @dataclass(frozen=True, slots=True)
 class MemoryConfig:
-    capacity: int = 4096  # verdicts kept per model
+    capacity: int = 1024  # verdicts kept per model (the newest; older ones have decayed anyway)
     k: int = 20  # neighbours per estimate
     half_life_days: float = 14.0
     shrink: float = 1.0  # pseudo-verdicts of the calibrated prior inside the memory estimate
@@ -68,9 +69,10 @@ class _Model:
     err_memory: float = 0.0
 
     def __post_init__(self) -> None:
-        self.vecs = np.zeros((self.capacity, DIM), dtype=np.float16)
+        self.vecs = np.zeros((self.capacity, DIM), dtype=np.float32)  # float32: no conversion per query
         self.ys = np.zeros(self.capacity, dtype=np.float32)
         self.ts = np.zeros(self.capacity, dtype=np.int64)
+        self.rids = np.zeros(self.capacity, dtype=np.int64)  # which request each verdict was on (hash)
 
 
 class QualityMemory:
@@ -89,7 +91,18 @@ class QualityMemory:
             self._models.setdefault(m, _Model(self.config.capacity))
 
     def nbytes(self) -> int:
-        return sum(s.vecs.nbytes + s.ys.nbytes + s.ts.nbytes for s in self._models.values())
+        return sum(s.vecs.nbytes + s.ys.nbytes + s.ts.nbytes + s.rids.nbytes for s in self._models.values())
+
+    def apply_feedback(self, request_id: str, value: float) -> int:
+        """Downstream feedback overrides the verifier on the answer that was delivered (the request's
+        accepted verdicts still in memory); returns how many verdicts it changed."""
+        h = _rid_hash(request_id)
+        changed = 0
+        for s in self._models.values():
+            slots = np.flatnonzero((s.rids[:s.size] == h) & (s.ys[:s.size] >= 0.5))
+            s.ys[slots] = value
+            changed += len(slots)
+        return changed
 
     # --- estimates -----------------------------------------------------------------------------
 
@@ -116,7 +129,7 @@ class QualityMemory:
 
     def _neighbours(self, s: _Model, vecs: np.ndarray, cal: np.ndarray, now_ms: int) -> tuple[np.ndarray, np.ndarray]:
         n = s.size
-        sims = vecs.astype(np.float32) @ s.vecs[:n].astype(np.float32).T  # (B, n)
+        sims = np.asarray(vecs, dtype=np.float32) @ s.vecs[:n].T  # (B, n)
         k = min(self.config.k, n)
         top = np.argpartition(-sims, k - 1, axis=1)[:, :k] if k < n else np.broadcast_to(np.arange(n), (len(vecs), n))
         w = np.clip(np.take_along_axis(sims, top, axis=1), 0.0, None)
@@ -138,7 +151,7 @@ class QualityMemory:
     # --- learning ------------------------------------------------------------------------------
 
     def learn(self, vecs: np.ndarray, model: str, accepted: Sequence[float], priors: Sequence[float],
-              times_ms: Sequence[int]) -> None:
+              times_ms: Sequence[int], request_ids: Sequence[str] = ()) -> None:
         """Verdicts for one model: test (update the blend weight and the calibration), then store."""
         s = self._models.get(model)
         if s is None or len(accepted) == 0:
@@ -155,10 +168,12 @@ class QualityMemory:
             b = min(int(p * 10), 9)
             s.bins_n[b] += 1
             s.bins_pos[b] += y
-        for vec, y, t in zip(vecs, ys, times_ms, strict=True):
+        rids = [_rid_hash(r) for r in request_ids] if request_ids else [0] * len(ys)
+        for vec, y, t, rid in zip(vecs, ys, times_ms, rids, strict=True):
             s.vecs[s.head] = vec
             s.ys[s.head] = y
             s.ts[s.head] = t
+            s.rids[s.head] = rid
             s.head = (s.head + 1) % s.capacity
             s.size = min(s.size + 1, s.capacity)
         self.learned += len(ys)
@@ -184,17 +199,55 @@ def decode_vector(text: str) -> np.ndarray | None:
 
 
 class MemoryView:
-    """The route stage's view of a memory: estimates for a job's candidate models (a QualityView)."""
+    """The route stage's view of a memory: estimates for a job's candidate models (a QualityView).
+
+    ``prepare`` estimates a whole batch of jobs with one matrix product per model; ``estimates``
+    then answers from that, or computes a single job on its own."""
 
     def __init__(self, memory: QualityMemory, tiers: Callable[[str], int]) -> None:
         self.memory = memory
         self.tiers = tiers  # model -> its catalog tier (read per call: a reload applies at once)
+        self._ready: dict[str, dict[str, Estimate]] = {}
+
+    def prepare(self, jobs: Sequence[Job], models: Sequence[str], now_ms: int) -> None:
+        self._ready = {}
+        with_vec = [(j, v) for j in jobs if j.classification and (v := decode_vector(j.classification.embedding))
+                    is not None]
+        if not with_vec:
+            return
+        vecs = np.stack([v for _, v in with_vec])
+        for m in models:
+            tier = self.tiers(m)
+            priors = [tier_prior(j.classification.tier_probs if j.classification else {}, tier) for j, _ in with_vec]
+            for (j, _), e in zip(with_vec, self.memory.estimate_batch(vecs, m, priors, now_ms), strict=True):
+                self._ready.setdefault(j.request_id, {})[m] = e
 
     def estimates(self, job: Job, models: Sequence[str], now_ms: int) -> dict[str, Estimate]:
+        ready = self._ready.get(job.request_id, {})
+        if all(m in ready for m in models):
+            return {m: ready[m] for m in models}
         c = job.classification
         vec = decode_vector(c.embedding) if c else None
         probs = c.tier_probs if c else {}
         return {m: self.memory.estimate(vec, m, tier_prior(probs, self.tiers(m)), now_ms) for m in models}
+
+
+def _rid_hash(request_id: str) -> int:
+    return int.from_bytes(hashlib.blake2b(request_id.encode(), digest_size=8).digest(), "little", signed=True) or 1
+
+
+def feedback_value(payload: dict[str, object]) -> float | None:
+    """What downstream feedback says of an answer: its score (0..1), or a recognised label."""
+    score = payload.get("score")
+    if isinstance(score, (int, float)) and not isinstance(score, bool) and 0 <= score <= 1:
+        return float(score)
+    label = str(payload.get("label") or "").strip().lower()
+    return 1.0 if label in _GOOD else 0.0 if label in _BAD else None
+
+
+_GOOD = frozenset({"good", "positive", "accept", "accepted", "correct", "thumbs_up", "up", "1", "true", "yes"})
+_BAD = frozenset({"bad", "negative", "reject", "rejected", "wrong", "incorrect", "thumbs_down", "down", "0",
+                  "false", "no"})
 
 
 def tier_prior(tier_probs: dict[str, float], model_tier: int) -> float:
@@ -210,7 +263,7 @@ _VERDICT_ROW = b'{"t":"verdicts"'
 def learn_from_outcomes(memory: QualityMemory, values: Sequence[bytes | None]) -> int:
     """Feed the verdict rows among raw outcome messages to ``memory``, batched per model; return
     how many looked like verdicts but could not be read (skipped: one bad row must not stop it)."""
-    by_model: dict[str, tuple[list[np.ndarray], list[float], list[float], list[int]]] = {}
+    by_model: dict[str, tuple[list[np.ndarray], list[float], list[float], list[int], list[str]]] = {}
     bad = 0
     for raw in values:
         if not raw or not raw.startswith(_VERDICT_ROW):
@@ -220,13 +273,32 @@ def learn_from_outcomes(memory: QualityMemory, values: Sequence[bytes | None]) -
             vec = decode_vector(row["embedding"])
             if vec is None:
                 continue
-            lists = by_model.setdefault(str(row["model"]), ([], [], [], []))
+            lists = by_model.setdefault(str(row["model"]), ([], [], [], [], []))
             lists[0].append(vec)
             lists[1].append(1.0 if row["accepted"] else 0.0)
             lists[2].append(min(max(float(row["prior"]), 0.0), 1.0))
             lists[3].append(int(row["judged_at"]))
+            lists[4].append(str(row.get("request_id", "")))
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
             bad += 1
-    for model, (vecs, ys, priors, ts) in by_model.items():
-        memory.learn(np.stack(vecs), model, ys, priors, ts)
+    for model, (vecs, ys, priors, ts, rids) in by_model.items():
+        memory.learn(np.stack(vecs), model, ys, priors, ts, rids)
+    return bad
+
+
+def learn_from_feedback(memory: QualityMemory, values: Sequence[bytes | None]) -> int:
+    """Apply downstream feedback events (``llm.feedback.v1``); return how many were unreadable."""
+    bad = 0
+    for raw in values:
+        try:
+            payload = orjson.loads(raw or b"")
+            value = feedback_value(payload) if isinstance(payload, dict) else None
+            rid = payload.get("request_id") if isinstance(payload, dict) else None
+        except orjson.JSONDecodeError:
+            bad += 1
+            continue
+        if value is None or not isinstance(rid, str):
+            bad += 1
+            continue
+        memory.apply_feedback(rid, value)
     return bad

@@ -119,36 +119,44 @@ class RoutingPolicy:
 
     def _by_quality(self, job: Job, candidates: list[Candidate], quality: QualityView, health: HealthView,
                     now_ms: int) -> tuple[Candidate, str, bool] | None:
-        """The cheapest eligible model whose estimated quality is within ``1 - quality_target`` of the
-        best one's, any tier at or above the request's own floor; None (the tier rule
-        decides) while the memory has too little evidence for these candidates."""
+        """The cheapest model whose estimated quality is within ``1 - quality_target`` of the best
+        estimate, among the tier rule's own choice and the models the memory has evidence on here
+        (any tier at or above the request's floor). A model with no evidence is never preferred on
+        its prior alone (the prior says a frontier model always suffices): the tier rule keeps its
+        say until verdicts, or exploration, show otherwise. None: the tier rule decides."""
         req, q = job.request, self.catalog.quality
         floor = max(req.quality_floor or 0, req.preferred_tier or 0)
         pool = [c for c in candidates if c.skipped in (None, "below_tier") and c.tier >= floor]
-        if not pool:
+        default, _ = self._tier_pick(candidates, health)
+        if not pool or default is None:
             return None
         estimates = quality.estimates(job, [c.model for c in pool], now_ms)
         for c in pool:
             e = estimates[c.model]
             c.quality, c.evidence = round(e.p, 4), round(e.evidence, 2)
-        if sum(c.evidence for c in pool) < q.min_evidence:
-            return None
-        best = max(c.quality or 0.0 for c in pool)
+        known = [c for c in pool if c.evidence >= q.min_evidence or c is default]
         share = q.target_for(req.tenant, req.quality_target)
+        best = max(c.quality or 0.0 for c in known)
         floor_q = best - (1.0 - share)  # quality_target 0.95: within 5 points of the best estimate
-        good = [c for c in pool if (c.quality or 0.0) >= floor_q - 1e-9]
-        chosen = min(good, key=lambda c: (c.expected_cost_usd, health.load(c.model), c.model))
-        u = _unit(f"{req.request_id}\x1f{len(job.escalations)}")
-        less_known = [c for c in pool if c is not chosen and c.evidence < chosen.evidence]
+        if len(known) >= 2:
+            good = [c for c in known if (c.quality or 0.0) >= floor_q - 1e-9]
+            chosen = min(good, key=lambda c: (c.expected_cost_usd, health.load(c.model), c.model))
+            why = (f"cheapest within {1 - share:.2f} of the best estimated quality ({chosen.quality:.2f} vs "
+                   f"{best:.2f}; evidence {chosen.evidence:.1f})")
+        else:
+            chosen, why = default, f"cheapest eligible at tier {default.tier} (too little evidence to judge by quality)"
+        u = stable_unit(f"{req.request_id}\x1f{len(job.escalations)}")
+        less_known = [c for c in pool if c is not chosen and c.evidence < max(chosen.evidence, q.min_evidence)]
         explored = bool(less_known) and u < q.explore_share
-        if explored:  # a model with less evidence here than the choice: learn it while it is cheap to
+        if explored:  # a model with little evidence here: learn it, cold start included
             chosen = less_known[int(u / q.explore_share * len(less_known)) % len(less_known)]
+            why = f"explored: {chosen.model} has evidence {chosen.evidence:.1f} here"
+        elif len(known) < 2:
+            return None  # the tier rule decides (and says why each model lost)
         for c in pool:
             if c is not chosen:
                 c.skipped = "lower_quality" if (c.quality or 0.0) < floor_q - 1e-9 else "not_cheapest"
         chosen.skipped = None
-        why = (f"{'explored: ' if explored else ''}cheapest within {1 - share:.2f} of the best estimated quality "
-               f"({chosen.quality:.2f} vs {best:.2f}; evidence {chosen.evidence:.1f})")
         return chosen, why, explored
 
     def _budget(self, job: Job, spend: SpendView, now_ms: int) -> tuple[float | None, bool]:
@@ -226,19 +234,27 @@ class RoutingPolicy:
         return health.unavailable(model.name)
 
     @staticmethod
-    def _choose(candidates: list[Candidate], health: HealthView) -> Candidate | None:
-        """Lowest eligible tier; within it, the least loaded of the models priced near the cheapest."""
+    def _tier_pick(candidates: list[Candidate], health: HealthView) -> tuple[Candidate | None, list[Candidate]]:
+        """The tier rule's choice (lowest eligible tier; within it, the least loaded of the models
+        priced near the cheapest) and the models priced near it; marks nothing."""
         eligible = [c for c in candidates if c.skipped is None]
         if not eligible:
-            return None
+            return None, []
         tier = min(c.tier for c in eligible)
         at_tier = [c for c in eligible if c.tier == tier]
         cheapest = min(c.expected_cost_usd for c in at_tier)
         near = [c for c in at_tier if c.expected_cost_usd <= cheapest * SPREAD_WITHIN + 1e-12]
-        chosen = min(near, key=lambda c: (health.load(c.model), c.expected_cost_usd, c.model))
-        for c in eligible:
-            if c is not chosen:
-                c.skipped = ("higher_tier" if c.tier > tier else "more_loaded" if c in near else "not_cheapest")
+        return min(near, key=lambda c: (health.load(c.model), c.expected_cost_usd, c.model)), near
+
+    @staticmethod
+    def _choose(candidates: list[Candidate], health: HealthView) -> Candidate | None:
+        """The tier rule's choice, with every other eligible model marked with why it lost."""
+        chosen, near = RoutingPolicy._tier_pick(candidates, health)
+        if chosen is None:
+            return None
+        for c in candidates:
+            if c.skipped is None and c is not chosen:
+                c.skipped = ("higher_tier" if c.tier > chosen.tier else "more_loaded" if c in near else "not_cheapest")
         return chosen
 
     @staticmethod
@@ -251,7 +267,7 @@ class RoutingPolicy:
         return RoutingError(f"no model at tier {target} or above may take this request ({detail})", _FAILURE_CODES[top])
 
 
-def _unit(key: str) -> float:
+def stable_unit(key: str) -> float:
     """A number in [0, 1) fixed by ``key``: exploration that a replay repeats exactly."""
     return zlib.crc32(key.encode()) / 2**32
 

@@ -26,6 +26,7 @@ from core.pii import contains_pii
 from core.request import Request
 from models import _native
 from models.classifier import ARTIFACTS, HEADS, LgbmClassifier
+from models.embedding import PromptEmbedder
 from models.features import N_FEATURES, featurize_into, featurize_rows, reference_featurize_into
 
 
@@ -74,10 +75,24 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, as promised
-    clf = LgbmClassifier()
     with (REPO_ROOT / "data" / "demo_prompts.jsonl").open(encoding="utf-8") as f:
         prompts = [json.loads(line)["prompt"] for line in f if line.strip()]
     reqs = [Request(f"r{i}", "t", [{"role": "user", "content": prompts[i % len(prompts)]}]) for i in range(args.n)]
+    plain, embedding = LgbmClassifier(), LgbmClassifier(embedder=PromptEmbedder())
+    for label, clf in (("without the prompt embedding", plain), ("with the prompt embedding (as the pipeline runs)",
+                                                                embedding)):
+        print(f"{label}:")
+        _speed(clf, reqs)
+    print("where the time goes (same rows, same run):")
+    _parts(plain, [r.task_text() for r in reqs])
+    texts = [r.task_text() for r in reqs]
+    batch = _per_item_us(lambda: embedding.embedder.embed(texts[:512]), 512)  # type: ignore[union-attr]
+    one = _per_item_us(lambda: [embedding.embedder.embed([t]) for t in texts[:200]], 200)  # type: ignore[union-attr]
+    print(f"  prompt embedding (WordLlama 256-d): batched {batch:.1f} us/request, single {one:.1f} us")
+    return 0
+
+
+def _speed(clf: LgbmClassifier, reqs: list[Request]) -> None:
     for r in reqs[:300]:  # warm-up: first calls pay for allocator arenas and caches
         clf.classify_one(r)
     clf.classify_batch(reqs[:1000])
@@ -87,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter_ns()
         clf.classify_one(r)
         single.append((time.perf_counter_ns() - t0) / 1000)
-    print(f"single row (features + 3 heads + PII): p50 {_pct(single, .5):.0f} us, p99 {_pct(single, .99):.0f} us, "
+    print(f"  single row: p50 {_pct(single, .5):.0f} us, p99 {_pct(single, .99):.0f} us, "
           f"mean {statistics.fmean(single):.0f} us over {len(single)} requests on one core")
     for size in (64, 512):
         batches = [reqs[i:i + size] for i in range(0, len(reqs) - size + 1, size)]
@@ -96,10 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             clf.classify_batch(b)
         elapsed = time.perf_counter() - t0
         n = sum(len(b) for b in batches)
-        print(f"batched x{size}: {n / elapsed:,.0f} requests/s ({elapsed / n * 1e6:.1f} us per request)")
-    print("where the time goes (same rows, same run):")
-    _parts(clf, [r.task_text() for r in reqs])
-    return 0
+        print(f"  batched x{size}: {n / elapsed:,.0f} requests/s ({elapsed / n * 1e6:.1f} us per request)")
 
 
 if __name__ == "__main__":

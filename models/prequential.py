@@ -78,7 +78,7 @@ def load(path: Path, models: list[str], all_rows: bool, prior_dir: Path, prices:
 def catalog(models: list[str], prices: list[float], explore: float) -> Any:
     tiers = [1] if len(models) == 1 else [1 + round(2 * i / (len(models) - 1)) for i in range(len(models))]
     return parse_catalog({
-        "routing": {"explore_share": explore, "min_evidence": 0.0},
+        "routing": {"explore_share": explore},  # the production rule: min_evidence as in the catalog
         "providers": {"p": {"wire": "openai", "base_url": "http://eval"}},
         "models": {m: {"provider": "p", "tier": t, "input_per_mtok": prices[2 * i], "output_per_mtok": prices[2 * i + 1],
                        "context_window": 10_000_000, "privacy": "zero_retention"}

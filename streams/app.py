@@ -95,7 +95,7 @@ def create_pipeline_app(
     @app.task
     async def follow_spend() -> None:
         await ledger.follow(settings.kafka_bootstrap, deps.names.outcomes, rt.ledger, deps.clock, rt.memory,
-                            **settings.kafka_client_kwargs())
+                            deps.names.feedback, **settings.kafka_client_kwargs())
 
     @app.timer(interval=2.0)
     async def reload_catalog() -> None:

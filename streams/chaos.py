@@ -11,7 +11,6 @@ once, a row per request, and no gap beyond the planned outage.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import threading
 import time
@@ -25,7 +24,7 @@ import orjson
 from core.config import Settings
 from streams.chaos_poison import POISON_SCENARIOS
 from streams.client import collect, publish, run
-from streams.stack import Stack, run_settings
+from streams.stack import Stack, environment, run_settings
 
 
 @dataclass
@@ -113,14 +112,16 @@ def wait_rows(stack: Stack, prefix: str, expected: int, timeout_s: float = 60.0)
     return ids
 
 
-def kill_pipeline(stack: Stack, mark: Callable[[], None]) -> None:
-    """SIGKILL the pipeline worker mid-invoke and start its replacement at once; recovery runs from
-    the kill to the first response (the replacement's, once it owns the partitions)."""
-    calls = lambda: sum(stack.sim_stats()["calls"].values())  # noqa: E731
-    start = calls()
+def provider_calls(stack: Stack) -> int:
+    return sum(stack.sim_stats()["calls"].values())
+
+
+def kill_pipeline(stack: Stack, mark: Callable[[], None], baseline: int) -> None:
+    """SIGKILL the pipeline worker mid-invoke (once 20 of the scenario's provider calls started) and
+    start its replacement at once; recovery runs from the kill to the first response after it."""
     deadline = time.monotonic() + 60
-    while calls() < start + 20 and time.monotonic() < deadline:  # provider calls are in flight
-        time.sleep(0.1)
+    while provider_calls(stack) < baseline + 20 and time.monotonic() < deadline:
+        time.sleep(0.05)
     stack.pipelines.pop().kill()
     mark()
     stack.start_pipeline()
@@ -188,16 +189,8 @@ def run_chaos(settings: Settings, short: bool = False, soak_s: float = 300.0) ->
 
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # the load client's reconnect noise during outages
     keys = {name: f"sk-chaos-{uuid.uuid4().hex}" for name in CHAOS_KEYS}  # the workers send them to the simulator
-    saved = {name: os.environ.get(name) for name in keys}
-    os.environ.update(keys)
-    try:
+    with environment(keys):
         results = _scenarios(s, run_dir, scale, soak_s, log)
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
     print(table(results))
     bad = [r.scenario for r in results if not r.ok]
     if bad:
@@ -212,8 +205,10 @@ def _scenarios(s: Settings, run_dir: Path, scale: float, soak_s: float, log: Cal
     results: list[Outcome] = []
     with Stack(s, run_dir, sim_config={"default": {"latency_ms": 20}}).start(log) as st:
         st.configure_sim({"default": {"latency_ms": 1000}})
+        baseline = provider_calls(st)
         results.append(drive(st, "pipeline worker SIGKILL mid-invoke (1 s providers), replaced at once",
-                             int(800 * scale), 100, lambda mark: kill_pipeline(st, mark), timeout_s=240))
+                             int(800 * scale), 100, lambda mark: kill_pipeline(st, mark, baseline), fault_at_s=0.0,
+                             timeout_s=240))
         st.configure_sim({"default": {"latency_ms": 20}})
         results.append(drive(st, "sink SIGKILL mid-write, restarted", int(2000 * scale), 200,
                              lambda mark: kill_sink(st, mark)))

@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from core.budget import Ledger
 from core.clock import Clock
-from core.quality_memory import QualityMemory, learn_from_outcomes
+from core.quality_memory import QualityMemory, learn_from_feedback, learn_from_outcomes
 
 log = logging.getLogger(__name__)
 _REQUEST_ROW = b'{"t":"requests"'
@@ -43,10 +43,11 @@ def apply(ledger: Ledger, value: bytes | None) -> bool:
 
 
 async def follow(bootstrap: str, topic: str, ledger: Ledger, clock: Clock, memory: QualityMemory | None = None,
-                 **client_kwargs: str) -> None:
+                 feedback_topic: str = "", **client_kwargs: str) -> None:
     """Run until cancelled: catch up from the month's start, then follow new outcomes."""
     # subscribed without a group: the consumer assigns itself every partition and commits nothing
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+    topics = [topic, feedback_topic] if memory is not None and feedback_topic else [topic]
+    consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
                                 max_poll_records=5000, **client_kwargs)
     await consumer.start()
     try:
@@ -60,17 +61,20 @@ async def follow(bootstrap: str, topic: str, ledger: Ledger, clock: Clock, memor
                 await consumer.seek_to_end(tp)
         while True:
             batches = await consumer.getmany(timeout_ms=1000)
-            for records in batches.values():
-                bad = sum(not apply(ledger, rec.value) for rec in records)
-                if memory is not None:
-                    bad += learn_from_outcomes(memory, [rec.value for rec in records])
+            for tp, records in batches.items():
+                values = [rec.value for rec in records]
+                if tp.topic != topic and memory is not None:  # downstream feedback overrides the verifier
+                    bad = learn_from_feedback(memory, values)
+                else:
+                    bad = sum(not apply(ledger, v) for v in values)
+                    bad += learn_from_outcomes(memory, values) if memory is not None else 0
                 if bad:
-                    log.warning("skipped %d unreadable request or verdict rows", bad)
+                    log.warning("skipped %d unreadable rows or feedback events on %s", bad, tp.topic)
             ledger.prune(clock.now_ms())
     except asyncio.CancelledError:
         raise
     except Exception:
-        log.exception("budget ledger stopped following %s; budgets are not enforced until restart", topic)
+        log.exception("stopped following %s; budgets and the quality memory are stale until restart", topic)
     finally:
         await consumer.stop()
 

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -179,6 +179,7 @@ class Stack:
             "ROUTER_PARTITIONS": str(s.partitions),
             "ROUTER_DRIFT_WINDOW_S": str(s.drift_window_s),
             "ROUTER_STORE_PROMPTS": "1" if s.store_prompts else "0",
+            "ROUTER_QUALITY_MEMORY": "1" if s.quality_memory else "0",
             "ROUTER_SESSION_TIMEOUT_S": str(int(s.session_timeout_s)),
             "ROUTER_MAX_IN_FLIGHT": str(s.max_in_flight),
             "ROUTER_VERIFY_THRESHOLDS": ",".join(map(str, s.verify_thresholds)),
@@ -232,6 +233,21 @@ class Stack:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+@contextlib.contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables (which workers started meanwhile inherit), then restore them."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def run_settings(base: Settings, label: str, run_dir: Path) -> Settings:

@@ -8,7 +8,6 @@ invoked, the bad outcome row stalled the sink, and the provider's echoed key rea
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections.abc import Iterator
 
@@ -20,7 +19,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from core.events import Classification, Decision, Job
 from core.request import DataPolicy, Request
 from streams.client import collect, publish, read_topic, run
-from streams.stack import Stack
+from streams.stack import Stack, environment
 from tests.integration.conftest import running_stack, wait_until
 
 KEYS = {"OPENAI_API_KEY": "sk-test-" + uuid.uuid4().hex, "ANTHROPIC_API_KEY": f"plain-{uuid.uuid4().hex[:12]}",
@@ -29,17 +28,8 @@ KEYS = {"OPENAI_API_KEY": "sk-test-" + uuid.uuid4().hex, "ANTHROPIC_API_KEY": f"
 
 @pytest.fixture(scope="module")
 def stack(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    saved = {k: os.environ.get(k) for k in KEYS}
-    os.environ.update(KEYS)  # the workers inherit them: a key-echoing provider has real keys to leak
-    try:
-        with running_stack(bootstrap, tmp_path_factory.mktemp("poison"), "po") as s:
-            yield s
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    with environment(KEYS), running_stack(bootstrap, tmp_path_factory.mktemp("poison"), "po") as s:
+        yield s  # the workers inherit the keys: a key-echoing provider has real keys to leak
 
 
 def _req(rid: str, content: str = "Say hello.", **kw: object) -> tuple[bytes, bytes]:

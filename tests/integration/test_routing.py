@@ -25,7 +25,8 @@ def routed(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     catalog = run_dir / "catalog.toml"
     shutil.copy(REPO_ROOT / "config" / "catalog.toml", catalog)
     catalog.write_text(catalog.read_text() + BUDGET)
-    with running_stack(bootstrap, run_dir, "rt", catalog_path=catalog) as s:
+    # the tier rule alone: these tests pin which model the catalog's tiers and budgets select
+    with running_stack(bootstrap, run_dir, "rt", catalog_path=catalog, quality_memory=False) as s:
         yield s
 
 

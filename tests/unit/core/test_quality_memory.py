@@ -11,6 +11,8 @@ from core.quality_memory import (
     QualityMemory,
     decode_vector,
     encode_vector,
+    feedback_value,
+    learn_from_feedback,
     learn_from_outcomes,
     tier_prior,
 )
@@ -96,3 +98,20 @@ def test_tier_prior_is_the_chance_the_model_tier_is_enough() -> None:
     probs = {"1": 0.2, "2": 0.5, "3": 0.3}
     assert [round(tier_prior(probs, t), 2) for t in (1, 2, 3)] == [0.2, 0.7, 1.0]
     assert tier_prior({}, 2) == 0.5
+
+
+def test_downstream_feedback_overrides_the_verdict_on_the_delivered_answer() -> None:
+    mem = QualityMemory(["m"])
+    topic = _unit(1)[0]
+    mem.learn(_near(topic, 2, 10), "m", [1.0] * 10, [0.5] * 10, [0] * 10, [f"r{i}" for i in range(10)])
+    assert mem.estimate(topic, "m", 0.5, 0).memory > 0.8
+    events = [orjson.dumps({"request_id": f"r{i}", "label": "thumbs_down"}) for i in range(10)]
+    assert learn_from_feedback(mem, [*events, b"not json", orjson.dumps({"request_id": "r1", "label": "meh"})]) == 2
+    assert mem.estimate(topic, "m", 0.5, 0).memory < 0.2
+    assert mem.apply_feedback("unknown-request", 1.0) == 0
+
+
+def test_feedback_values_from_score_or_label() -> None:
+    assert feedback_value({"score": 0.25}) == 0.25
+    assert feedback_value({"label": "Correct"}) == 1.0 and feedback_value({"label": "wrong"}) == 0.0
+    assert feedback_value({"score": 7}) is None and feedback_value({"label": "maybe"}) is None

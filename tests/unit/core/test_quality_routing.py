@@ -9,7 +9,7 @@ from core.events import Attempt, Job
 from core.ports import AllHealthy
 from core.quality_memory import Estimate
 from core.request import DataPolicy
-from core.routing import RoutingPolicy
+from core.routing import RoutingPolicy, stable_unit
 from tests.fakes import job
 
 
@@ -86,3 +86,16 @@ def test_exploration_is_a_bounded_share_of_less_known_models_and_repeats_on_repl
     assert all(d.model not in ("llama-3-1-8b", "gpt-4o") for d in decisions if d.explored)  # only less known ones
     again = policy.decide(job(request_id="r7"), AllHealthy(), quality=view)
     assert (again.model, again.explored) == (decisions[7].model, decisions[7].explored)
+
+
+def test_a_model_without_evidence_is_not_preferred_on_its_prior_alone(catalog: Catalog) -> None:
+    """The prior says a frontier model always suffices; only the tier rule's own pick and models
+    with evidence compete, so a cold frontier model does not win every decision."""
+    view = Estimates({"llama-3-1-8b": (0.9, 20), "gpt-4o": (1.0, 0.0), "claude-sonnet-4": (1.0, 0.0)},
+                     default=(0.5, 0.0))
+    policy = RoutingPolicy(catalog)
+    ids = [f"r-e{i}" for i in range(100) if stable_unit(f"r-e{i}\x1f0") >= catalog.quality.explore_share][:2]
+    easy = policy.decide(job(tier=1, request_id=ids[0]), AllHealthy(), quality=view)
+    assert easy.model == "llama-3-1-8b" and "cheapest eligible at tier" in easy.reason  # nothing else is known
+    mid = policy.decide(job(tier=2, request_id=ids[1]), AllHealthy(), quality=view)
+    assert mid.model == "llama-3-1-8b" and "estimated quality" in mid.reason  # the memory vouches for it
