@@ -213,7 +213,24 @@ def _checkpoint(policy: RoutingPolicy, memory: QualityMemory, rows: Rows, order:
     blend = {m: round(memory.blend_weight(m), 3) for m in models}
     return {"seen": seen, "seen_share": round(seen / len(order), 3), "unseen": len(unseen), "blend_weight": blend,
             "memory": summary(points, rows.quality[unseen], rows.cost[unseen]),
-            "prior_alone": prior_alone(rows, unseen), "curve": points}
+            "prior_alone": prior_alone(rows, unseen), "curve": points,
+            "frontier": frontier(points, rows.quality[unseen], rows.cost[unseen], models)}
+
+
+def frontier(points: list[dict[str, float]], q: np.ndarray, c: np.ndarray, models: list[str]) -> dict[str, Any]:
+    """Quality against cost: the router at each quality target, every single model, and the oracle
+    (the cheapest model that answers each prompt acceptably, else the best one)."""
+    ok = q >= 0.5
+    cheapest_ok = np.where(ok.any(axis=1), np.argmax(ok, axis=1), np.argmax(q, axis=1))  # models sorted by price
+    rows = np.arange(len(q))
+    return {
+        "router": [{"target": p["target"], "quality": round(p["quality"], 4), "cost_usd": round(p["cost_usd"], 6)}
+                   for p in points],
+        "single": {m: {"quality": round(float(q[:, i].mean()), 4), "cost_usd": round(float(c[:, i].sum()), 6)}
+                   for i, m in enumerate(models)},
+        "oracle": {"quality": round(float(q[rows, cheapest_ok].mean()), 4),
+                   "cost_usd": round(float(c[rows, cheapest_ok].sum()), 6)},
+    }
 
 
 def _line(row: dict[str, Any]) -> str:
@@ -269,9 +286,24 @@ def main(argv: list[str] | None = None) -> int:
               "cost saved at 95% |\n|---|---|---|---|---|---|---|")
         tables[fb] = run(rows, models, prices, fb, args.seed, args.explore, args.out / f"{stem}-{fb}-decisions.jsonl")
     (args.out / f"{stem}.json").write_text(json.dumps(tables, indent=1) + "\n")
+    _print_frontier(tables, models)
     plot(tables, args.out / f"{stem}.png", f"{args.rows.stem}: {' vs '.join(models)} (seed {args.seed})")
     print(f"\nwrote {args.out / stem}.json, .png and the per-row decisions")
     return 0
+
+
+def _print_frontier(tables: dict[str, list[dict[str, Any]]], models: list[str]) -> None:
+    for fb, table in tables.items():
+        at = next((r for r in table if r["seen_share"] >= 0.3), table[-1])
+        f = at["frontier"]
+        print(f"\nquality-cost frontier on the unseen rows after {at['seen_share']:.0%} seen ({fb} feedback)")
+        print("| who | quality | cost USD |\n|---|---|---|")
+        for m in models:
+            print(f"| all {m} | {f['single'][m]['quality']} | {f['single'][m]['cost_usd']} |")
+        print(f"| oracle | {f['oracle']['quality']} | {f['oracle']['cost_usd']} |")
+        step = max(1, len(f["router"]) // 8)
+        for p in f["router"][::step] + ([f["router"][-1]] if (len(f["router"]) - 1) % step else []):
+            print(f"| router, quality_target {p['target']} | {p['quality']} | {p['cost_usd']} |")
 
 
 def _spread_prices(n: int) -> list[float]:
