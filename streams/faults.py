@@ -140,7 +140,8 @@ def run_faults(settings: Settings, n: int = 100) -> int:
     run_dir = settings.data_dir / "faults"
     shutil.rmtree(run_dir, ignore_errors=True)
     run_dir.mkdir(parents=True)
-    s = run_settings(settings.with_(catalog_path=fault_catalog(run_dir)), "faults", run_dir)
+    # the tier rule alone (no quality memory): "failed over" counts answers away from the catalog's primary
+    s = run_settings(settings.with_(catalog_path=fault_catalog(run_dir), quality_memory=False), "faults", run_dir)
     results = []
     with Stack(s, run_dir, sim_config={"default": {"latency_ms": 20}}).start(lambda m: print(f"[faults] {m}")) as st:
         for scenario in SCENARIOS:

@@ -14,8 +14,9 @@ from tests.integration.conftest import running_stack
 @pytest.fixture(scope="module")
 def faulty(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     run_dir = tmp_path_factory.mktemp("faults")
+    # the tier rule alone, so "failed over" means away from the primary the catalog picks
     with running_stack(bootstrap, run_dir, "ft", {"default": {"latency_ms": 20}},
-                       catalog_path=fault_catalog(run_dir)) as s:
+                       catalog_path=fault_catalog(run_dir), quality_memory=False) as s:
         yield s
 
 
