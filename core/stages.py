@@ -16,7 +16,7 @@ from core.breaker import Transition
 from core.dedup import SeenCache
 from core.drift import DriftMonitor
 from core.errors import RoutingError
-from core.events import Attempt, Job
+from core.events import Attempt, Job, Verification
 from core.ingress import Ingress, RefusedRequest
 from core.messages import Incoming, Out, row_out
 from core.payload import dumps_within, message_budget, payload_copy

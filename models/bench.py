@@ -27,7 +27,7 @@ from core.request import Request
 from models import _native
 from models.classifier import ARTIFACTS, HEADS, LgbmClassifier
 from models.embedding import PromptEmbedder
-from models.features import N_FEATURES, featurize_into, featurize_rows, reference_featurize_into
+from models.features import N_FEATURES, featurize_rows, reference_featurize_into
 
 
 def _pct(values: list[float], q: float) -> float:

@@ -9,7 +9,7 @@ from core.invocation import Invoker
 from core.ports import AllHealthy
 from core.quality_memory import QualityMemory, encode_vector, learn_from_outcomes
 from core.routing import RoutingPolicy
-from core.stages import Incoming, Out, accept_requests, invoke, route, verify_answer
+from core.stages import Incoming, accept_requests, invoke, route, verify_answer
 from core.topics import TopicNames
 from core.verification import CascadeLimits
 from tests.fakes import FakeClock, ScriptedProvider, StubClassifier, ok
