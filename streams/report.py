@@ -57,6 +57,7 @@ def render(query: Query, prefix: str) -> str:
         table(query("summary_by_tier", prefix=prefix), "By tier:"),
         table(query("status_breakdown", prefix=prefix), "Outcomes:"),
         table(query("skip_reasons", prefix=prefix), "Why candidate models were skipped:"),
+        table(query("quality_memory", prefix=prefix), "The quality memory (first routing round of each request):"),
     ]
     return "\n".join(parts)
 
