@@ -68,6 +68,7 @@ class QualityRouting:
     explore_share: float = 0.05  # of decisions, chosen at random among eligible models to keep learning
     min_evidence: float = 3.0  # weighted neighbours needed before the memory overrides the tier rule
     tenant_targets: dict[str, float] = field(default_factory=dict)
+    thompson: bool = True  # judge on a draw from each estimate (uncertainty-aware) rather than its mean
 
     def target_for(self, tenant: str, requested: float | None) -> float:
         if requested is not None:
@@ -133,16 +134,20 @@ def parse_catalog(data: dict[str, Any], source: str = "<catalog>", sim_url: str 
 
 def _quality(routing: dict[str, Any], targets: Any, source: str, problems: list[str]) -> QualityRouting:
     where = f"{source}: routing"
+    thompson = routing.get("thompson", True)
+    if not isinstance(thompson, bool):
+        problems.append(f"{where}.thompson: expected true or false, got {thompson!r}")
     q = QualityRouting(_number(routing, "quality_target", 0.95, where, problems),
                        _number(routing, "explore_share", 0.05, where, problems),
-                       _number(routing, "min_evidence", 3.0, where, problems))
+                       _number(routing, "min_evidence", 3.0, where, problems), thompson=thompson is not False)
     for key, value in (("quality_target", q.target), ("explore_share", q.explore_share)):
         if not 0 <= value <= 1:
             problems.append(f"{where}.{key}: expected a share from 0 to 1, got {value}")
     if not isinstance(targets, dict) or not all(isinstance(v, (int, float)) and 0 <= v <= 1 for v in targets.values()):
         problems.append(f"{source}: [quality_targets]: expected tenant = share from 0 to 1")
         return q
-    return QualityRouting(q.target, q.explore_share, q.min_evidence, {t: float(v) for t, v in targets.items()})
+    return QualityRouting(q.target, q.explore_share, q.min_evidence, {t: float(v) for t, v in targets.items()},
+                          q.thompson)
 
 
 def _reply_topics(raw: Any, source: str, problems: list[str]) -> dict[str, tuple[str, ...]]:

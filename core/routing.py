@@ -21,6 +21,8 @@ import zlib
 from collections import Counter
 from dataclasses import dataclass
 
+import numpy as np
+
 from core.catalog import Catalog, ModelSpec
 from core.errors import RoutingError
 from core.events import Candidate, Decision, Job
@@ -136,28 +138,48 @@ class RoutingPolicy:
             c.quality, c.evidence = round(e.p, 4), round(e.evidence, 2)
         known = [c for c in pool if c.evidence >= q.min_evidence or c is default]
         share = q.target_for(req.tenant, req.quality_target)
-        best = max(c.quality or 0.0 for c in known)
-        floor_q = best - (1.0 - share)  # quality_target 0.95: within 5 points of the best estimate
-        if len(known) >= 2:
-            good = [c for c in known if (c.quality or 0.0) >= floor_q - 1e-9]
-            chosen = min(good, key=lambda c: (c.expected_cost_usd, health.load(c.model), c.model))
-            why = (f"cheapest within {1 - share:.2f} of the best estimated quality ({chosen.quality:.2f} vs "
-                   f"{best:.2f}; evidence {chosen.evidence:.1f})")
-        else:
-            chosen, why = default, f"cheapest eligible at tier {default.tier} (too little evidence to judge by quality)"
         u = stable_unit(f"{req.request_id}\x1f{len(job.escalations)}")
-        less_known = [c for c in pool if c is not chosen and c.evidence < max(chosen.evidence, q.min_evidence)]
-        explored = bool(less_known) and u < q.explore_share
-        if explored:  # a model with little evidence here: learn it, cold start included
-            chosen = less_known[int(u / q.explore_share * len(less_known)) % len(less_known)]
-            why = f"explored: {chosen.model} has evidence {chosen.evidence:.1f} here"
+        unknown = [c for c in pool if c not in known]
+        if unknown and u < q.explore_share:  # a model with too little evidence here: learn it
+            chosen = unknown[int(u / q.explore_share * len(unknown)) % len(unknown)]
+            why, explored = f"explored: {chosen.model} has evidence {chosen.evidence:.1f} here", True
         elif len(known) < 2:
             return None  # the tier rule decides (and says why each model lost)
+        else:
+            chosen, why, explored = self._cheapest_good(known, share, health, req.request_id, len(job.escalations))
+        best = max(c.quality or 0.0 for c in known)
         for c in pool:
             if c is not chosen:
-                c.skipped = "lower_quality" if (c.quality or 0.0) < floor_q - 1e-9 else "not_cheapest"
+                c.skipped = "lower_quality" if (c.quality or 0.0) < best - (1.0 - share) - 1e-9 else "not_cheapest"
         chosen.skipped = None
         return chosen, why, explored
+
+    def _cheapest_good(self, known: list[Candidate], share: float, health: HealthView, request_id: str,
+                       round_no: int) -> tuple[Candidate, str, bool]:
+        """The cheapest model within ``1 - share`` of the best, judged on a Thompson draw from each
+        estimate (Beta with the evidence as its weight), so an uncertain estimate gets tried in
+        proportion to its chance of being right; the draw is seeded by the request, so a replay
+        repeats it. ``explored`` says the draw chose other than the estimates' means would."""
+
+        def pick(values: dict[str, float]) -> Candidate:
+            floor_q = max(values.values()) - (1.0 - share)
+            good = [c for c in known if values[c.model] >= floor_q - 1e-9]
+            return min(good, key=lambda c: (c.expected_cost_usd, health.load(c.model), c.model))
+
+        means = {c.model: c.quality or 0.0 for c in known}
+        greedy = pick(means)
+        if not self.catalog.quality.thompson:
+            chosen, drawn = greedy, means
+        else:
+            rng = np.random.default_rng(zlib.crc32(f"{request_id}\x1f{round_no}\x1fts".encode()))
+            drawn = {c.model: float(rng.beta(means[c.model] * (c.evidence + 2) + 0.5,
+                                             (1 - means[c.model]) * (c.evidence + 2) + 0.5)) for c in known}
+            chosen = pick(drawn)
+        why = (f"cheapest within {1 - share:.2f} of the best estimated quality ({means[chosen.model]:.2f} vs "
+               f"{max(means.values()):.2f}; evidence {chosen.evidence:.1f})")
+        if chosen is not greedy:
+            why = f"explored (Thompson draw {drawn[chosen.model]:.2f}): " + why
+        return chosen, why, chosen is not greedy
 
     def _budget(self, job: Job, spend: SpendView, now_ms: int) -> tuple[float | None, bool]:
         budget = self.catalog.budget(job.request.tenant)

@@ -75,10 +75,10 @@ def load(path: Path, models: list[str], all_rows: bool, prior_dir: Path, prices:
     return Rows([q.request_id for q in requests], requests, classes, vecs, quality, cost)
 
 
-def catalog(models: list[str], prices: list[float], explore: float) -> Any:
+def catalog(models: list[str], prices: list[float], explore: float, thompson: bool = True) -> Any:
     tiers = [1] if len(models) == 1 else [1 + round(2 * i / (len(models) - 1)) for i in range(len(models))]
     return parse_catalog({
-        "routing": {"explore_share": explore},  # the production rule: min_evidence as in the catalog
+        "routing": {"explore_share": explore, "thompson": thompson},  # min_evidence as in production
         "providers": {"p": {"wire": "openai", "base_url": "http://eval"}},
         "models": {m: {"provider": "p", "tier": t, "input_per_mtok": prices[2 * i], "output_per_mtok": prices[2 * i + 1],
                        "context_window": 10_000_000, "privacy": "zero_retention"}
@@ -158,7 +158,7 @@ def prior_alone(rows: Rows, idx: np.ndarray) -> dict[str, Any]:
 def run(rows: Rows, models: list[str], prices: list[float], feedback: str, seed: int, explore: float,
         decisions_path: Path | None = None) -> list[dict[str, Any]]:
     policy = RoutingPolicy(catalog(models, prices, explore))  # the learning pass explores
-    frozen = RoutingPolicy(catalog(models, prices, 0.0))  # the checkpoint curves measure the estimates alone
+    frozen = RoutingPolicy(catalog(models, prices, 0.0, thompson=False))  # the curves measure the estimates alone
     memory = QualityMemory(models)
     order = np.random.default_rng(seed).permutation(len(rows.ids))
     marks = sorted({int(f * len(order)) for f in CHECKPOINTS})

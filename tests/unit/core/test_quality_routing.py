@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from core.catalog import Catalog
 from core.events import Attempt, Job
@@ -99,3 +100,27 @@ def test_a_model_without_evidence_is_not_preferred_on_its_prior_alone(catalog: C
     assert easy.model == "llama-3-1-8b" and "cheapest eligible at tier" in easy.reason  # nothing else is known
     mid = policy.decide(job(tier=2, request_id=ids[1]), AllHealthy(), quality=view)
     assert mid.model == "llama-3-1-8b" and "estimated quality" in mid.reason  # the memory vouches for it
+
+
+def test_thompson_draws_try_uncertain_estimates_and_settle_with_evidence(catalog: Catalog) -> None:
+    policy = RoutingPolicy(catalog)
+    ids = [f"r-t{i}" for i in range(400) if stable_unit(f"r-t{i}\x1f0") >= catalog.quality.explore_share]
+
+    def cheap_share(evidence: float) -> float:
+        view = Estimates({"llama-3-1-8b": (0.80, evidence), "gpt-4o": (0.88, evidence)}, default=(0.3, 0.0))
+        picks = [policy.decide(job(request_id=r), AllHealthy(), quality=view) for r in ids]
+        assert all(d.explored == (d.model == "llama-3-1-8b") for d in picks)  # greedy on the means is gpt-4o
+        return sum(d.model == "llama-3-1-8b" for d in picks) / len(picks)
+
+    assert 0.1 < cheap_share(4.0) < 0.9  # uncertain: the cheap model gets tried
+    assert cheap_share(2000.0) < 0.02  # certain: the means decide
+    view = Estimates({"llama-3-1-8b": (0.80, 4.0), "gpt-4o": (0.88, 4.0)}, default=(0.3, 0.0))
+    first = [policy.decide(job(request_id=r), AllHealthy(), quality=view).model for r in ids[:50]]
+    assert first == [policy.decide(job(request_id=r), AllHealthy(), quality=view).model for r in ids[:50]]
+
+
+def test_thompson_can_be_switched_off(catalog: Catalog) -> None:
+    greedy = RoutingPolicy(replace(catalog, quality=replace(catalog.quality, thompson=False)))
+    view = Estimates({"llama-3-1-8b": (0.80, 4.0), "gpt-4o": (0.88, 4.0)}, default=(0.3, 0.0))
+    ids = [f"r-g{i}" for i in range(200) if stable_unit(f"r-g{i}\x1f0") >= catalog.quality.explore_share]
+    assert {greedy.decide(job(request_id=r), AllHealthy(), quality=view).model for r in ids} == {"gpt-4o"}
