@@ -1,4 +1,6 @@
-"""Derive data/replay_quality.jsonl: real per-tier outcomes for the MMLU-Pro prompts in the demo workload.
+"""Derive data/replay_quality.jsonl: real per-tier outcomes for the MMLU-Pro prompts in the demo workload,
+and data/learning_phase.jsonl: the same for 400 MMLU-Pro questions the classifier never trained on
+(its hash split's test part), for the demo's learning phase.
 
     python data/derive_replay.py [--shared ../shared/data]
 
@@ -12,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import random
+import zlib
 import gzip
 import io
 import json
@@ -45,6 +49,13 @@ def main() -> None:
         for r in out:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
     print(f"wrote {len(out)} prompts with per-tier outcomes")
+    # held out from the classifier: crc32(text) % 100 >= 90 is models.train's test split
+    unseen = sorted(t for t in by_text if zlib.crc32(t.encode()) % 100 >= 90)
+    picked = random.Random(13).sample(unseen, min(400, len(unseen)))
+    with (HERE / "learning_phase.jsonl").open("w", encoding="utf-8") as f:
+        for t in picked:
+            f.write(json.dumps({"prompt": t, "correct_by_tier": by_text[t]}, ensure_ascii=False) + "\n")
+    print(f"wrote {len(picked)} held-out questions for the learning phase")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ import time
 
 from core.catalog import load_catalog
 from core.config import Settings
-from streams import workload
+from core.routing import RoutingPolicy
+from models.classifier import LgbmClassifier
+from streams import demo_learning, workload
 from streams.client import Collected, collect, publish, run
 from streams.report import render, write_report
 from streams.stack import Stack, run_settings
@@ -39,7 +41,10 @@ def run_demo(settings: Settings, n: int) -> int:
     s = run_settings(settings, "demo", run_dir)
     prefix = "demo-"
     items = workload.build(n, prefix)
-    profile = workload.sim_profile(load_catalog(s.catalog_path))
+    catalog = load_catalog(s.catalog_path)
+    profile = workload.sim_profile(catalog)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    profile["replay"] = str(demo_learning.replay_file(run_dir, workload.REPLAY, demo_learning.QUESTIONS))
     _say(f"run dir {run_dir}; topics prefixed {s.topic_prefix!r}")
     t_start = time.monotonic()
     with Stack(s, run_dir, sim_config=profile).start(_say) as stack:
@@ -64,10 +69,18 @@ def run_demo(settings: Settings, n: int) -> int:
              f"(expected {synthetic}); duplicates {got.duplicates}; missing {len(missing)}; {elapsed:.1f}s")
         rows = wait_rows(stack, n, 60)
         _say(f"ClickHouse llm.requests rows written: {rows}/{n}")
+        learning = []
+        if stack.settings.quality_memory:
+            _say("learning phase: 400 held-out MMLU-Pro questions in 4 waves; the simulator replays their real "
+                 "per-tier outcomes")
+            learning = demo_learning.run_phase(stack, RoutingPolicy(catalog), LgbmClassifier().classify_batch, _say)
         print()
         print(render(stack.query, prefix=""), flush=True)
         text, page = write_report(stack.query, run_dir / "report")
         print(text, flush=True)
+        if learning:
+            print(demo_learning.table(learning), flush=True)
+            demo_learning.chart(learning, run_dir / "report" / "learning_phase.png")
         _say(f"charts and HTML report: {page}")
         ok = not missing and got.duplicates == 0 and got.unexpected == synthetic and rows >= n
         _say("stopping workers, simulator and broker")
