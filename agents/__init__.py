@@ -66,21 +66,30 @@ def round_key(stage: str, job: Job) -> str:
 
 
 async def batches(stream: Any, max_: int, within: float) -> AsyncIterator[list[Any]]:
-    """``take_events`` whose acks wait for the loop body.
+    """``take_events`` whose acks wait until what each batch caused is safe.
 
     Faust acks a taken batch in a ``finally``, so a body that raised, or a worker stopping in
     the middle of a batch (a sink retrying a write, a send waiting for the broker), would
-    commit offsets whose work was never done. Each message gets one extra reference while its
-    batch is in the body; the reference is dropped only when the body has finished with it, so
-    Faust's own ack then commits. A batch the body never finished stays uncommitted and is
-    replayed by whichever worker owns the partition next.
+    commit offsets whose work was never done. Each message gets one extra reference here; the
+    body gives it back with ``release(events)`` once the batch's outputs were accepted (the
+    outbox calls it when the broker took them, the sink after ClickHouse did), so only then can
+    Faust commit. A batch never released stays uncommitted and is replayed by whichever worker
+    owns the partition next.
     """
     async for events in stream.take_events(max_, within=within):
         for e in events:
             e.message.incref()
         yield events
+
+
+def release(events: Sequence[Any]) -> Callable[[], None]:
+    """Give back the references ``batches`` took (Faust commits once its own ack came too)."""
+
+    def done() -> None:
         for e in events:
-            e.message.decref()
+            e.ack()
+
+    return done
 
 
 EventCheck = Callable[[Job], "str | None"]
@@ -112,7 +121,7 @@ async def each_job(events: Sequence[Any], step: Callable[[Job], list[Out]], deps
         except Exception as exc:
             log.exception("stage failed")
             outs.extend(internal_error(e.value, exc, deps.names, deps.clock.now_ms()))
-    await deps.outbox.send_all(outs)
+    await deps.outbox.send_all(outs, release(events))
 
 
 def decodable(events: Sequence[Any]) -> list[Job]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from agents import PipelineDeps, batches, incoming
+from agents import PipelineDeps, batches, incoming, release
 from core.stages import Out, accept_requests
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ def register(app: Any, source: Any, deps: PipelineDeps) -> Any:
                     except Exception as exc:
                         log.exception("classify failed for offset %s", msg.offset)
                         outs.extend(_internal(msg, exc, deps, clock.now_ms()))
-            await outbox.send_all(outs)
+            await outbox.send_all(outs, release(events))
 
     return classify
 

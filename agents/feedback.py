@@ -10,7 +10,7 @@ import logging
 from dataclasses import replace
 from typing import Any
 
-from agents import SinkDeps, batches
+from agents import SinkDeps, batches, release
 from core.durable_writer import DurableWriter, unreadable
 from core.errors import InvalidRequestError
 from core.outcomes import feedback_row
@@ -36,5 +36,6 @@ def register(app: Any, source: Any, deps: SinkDeps) -> Any:
             if rows:
                 refused.extend(replace(f, source=sources[id(f.row)]) for f in await durable.write("feedback", rows))
             await durable.set_aside([replace(r, table="feedback") for r in refused])
+            release(events)()
 
     return feedback

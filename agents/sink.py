@@ -13,7 +13,7 @@ import logging
 from dataclasses import replace
 from typing import Any
 
-from agents import SinkDeps, batches
+from agents import SinkDeps, batches, release
 from core.durable_writer import DurableWriter, Source, first_copies, group_rows
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,7 @@ def register(app: Any, source: Any, deps: SinkDeps) -> Any:
                         if id(r) not in not_written:
                             seen.first(str(r["request_id"]), now)
             await durable.set_aside(refused)
+            release(events)()
 
     return sink
 

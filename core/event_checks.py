@@ -57,10 +57,8 @@ def for_invoking(job: Job, policy: RoutingPolicy) -> str | None:
     if spec.provider != d.provider:
         return f"decision.provider: {d.provider!r} is not {d.model}'s provider"
     usable = [d.model, *(c.model for c in d.candidates if c.skipped is None or c.skipped in SOFT_SKIPS)]
-    for name in dict.fromkeys(usable):
-        why = policy.violation(job, name)
-        if why is not None:
-            return f"decision: model {name!r} breaks the request's own limits ({why})"
+    for name, why in policy.violations(job, list(dict.fromkeys(usable))).items():
+        return f"decision: model {name!r} breaks the request's own limits ({why})"
     return None
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -82,7 +82,7 @@ class Verifier(Protocol):
 
 
 class Outbox(Protocol):
-    async def send_all(self, outs: Sequence[Out]) -> None: ...
+    async def send_all(self, outs: Sequence[Out], accepted: Callable[[], None] | None = None) -> None: ...
 
 
 class RowWriter(Protocol):

@@ -113,19 +113,18 @@ class QualityMemory:
                        ) -> list[Estimate]:
         """Estimates for one model over a batch of prompts (``vecs`` None: no embeddings, prior only)."""
         s = self._models.get(model)
-        cal = [self._calibrated(s, p) for p in priors]
-        if s is None or s.size == 0 or vecs is None:
-            return [Estimate(c, 0.0, c, c) for c in cal]
-        mem, ev = self._neighbours(s, vecs, np.asarray(cal), now_ms)
-        a = self._blend_weight(s)
-        return [Estimate(float(a * m + (1 - a) * c), float(e), float(c), float(m))
-                for m, e, c in zip(mem, ev, cal, strict=True)]
-
-    def _calibrated(self, s: _Model | None, prior: float) -> float:
+        pr = np.asarray(priors, dtype=np.float64)
         if s is None:
-            return prior
-        b = min(int(prior * 10), 9)
-        return float((s.bins_pos[b] + 2.0 * prior) / (s.bins_n[b] + 2.0))
+            return [Estimate(float(p), 0.0, float(p), float(p)) for p in pr]
+        bins = np.minimum((pr * 10).astype(int), 9)
+        cal = (s.bins_pos[bins] + 2.0 * pr) / (s.bins_n[bins] + 2.0)
+        if s.size == 0 or vecs is None:
+            return [Estimate(c, 0.0, c, c) for c in cal.tolist()]
+        mem, ev = self._neighbours(s, vecs, cal, now_ms)
+        a = self._blend_weight(s)
+        blended = a * mem + (1 - a) * cal
+        return [Estimate(p, e, c, m) for p, e, c, m in zip(blended.tolist(), ev.tolist(), cal.tolist(), mem.tolist(),
+                                                             strict=True)]
 
     def _neighbours(self, s: _Model, vecs: np.ndarray, cal: np.ndarray, now_ms: int) -> tuple[np.ndarray, np.ndarray]:
         n = s.size
@@ -156,27 +155,27 @@ class QualityMemory:
         s = self._models.get(model)
         if s is None or len(accepted) == 0:
             return
+        n = len(accepted)
         ys = np.asarray(accepted, dtype=np.float32)
-        cal = np.array([self._calibrated(s, p) for p in priors])
+        pr = np.asarray(priors, dtype=np.float64)
+        bins = np.minimum((pr * 10).astype(int), 9)
+        cal = (s.bins_pos[bins] + 2.0 * pr) / (s.bins_n[bins] + 2.0)
         if s.size:  # each verdict counts by how much evidence the memory had for it
             mem, ev = self._neighbours(s, vecs, cal, int(max(times_ms)))
             f = ev / (ev + self.config.shrink)
             g = self.config.stack_forget ** len(ys)
             s.err_prior = g * s.err_prior + float((f * (ys - cal) ** 2).sum())
             s.err_memory = g * s.err_memory + float((f * (ys - mem) ** 2).sum())
-        for p, y in zip(priors, ys, strict=True):
-            b = min(int(p * 10), 9)
-            s.bins_n[b] += 1
-            s.bins_pos[b] += y
-        rids = [_rid_hash(r) for r in request_ids] if request_ids else [0] * len(ys)
-        for vec, y, t, rid in zip(vecs, ys, times_ms, rids, strict=True):
-            s.vecs[s.head] = vec
-            s.ys[s.head] = y
-            s.ts[s.head] = t
-            s.rids[s.head] = rid
-            s.head = (s.head + 1) % s.capacity
-            s.size = min(s.size + 1, s.capacity)
-        self.learned += len(ys)
+        np.add.at(s.bins_n, bins, 1)
+        np.add.at(s.bins_pos, bins, ys)
+        rids = np.array([_rid_hash(r) for r in request_ids] if request_ids else [0] * len(ys), dtype=np.int64)
+        vecs = np.asarray(vecs, dtype=np.float32)[-s.capacity:]  # more than fit: only the newest stay
+        ys, ts, rids = ys[-s.capacity:], np.asarray(times_ms, dtype=np.int64)[-s.capacity:], rids[-s.capacity:]
+        slots = (s.head + np.arange(len(ys))) % s.capacity
+        s.vecs[slots], s.ys[slots], s.ts[slots], s.rids[slots] = vecs, ys, ts, rids
+        s.head = int((s.head + len(ys)) % s.capacity)
+        s.size = min(s.size + len(ys), s.capacity)
+        self.learned += n
 
 
 def encode_vector(vec: np.ndarray) -> str:

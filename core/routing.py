@@ -218,14 +218,18 @@ class RoutingPolicy:
             reason = "below_tier"
         return Candidate(model.name, model.tier, cost, reason)
 
-    def violation(self, job: Job, model_name: str) -> str | None:
-        """Why the request's own limits (data policy, context, max cost) forbid this model, if
-        they do: what any routed job must satisfy, whoever wrote it."""
-        model = self.catalog.models.get(model_name)
-        if model is None:
-            return "unknown_model"
+    def violations(self, job: Job, model_names: list[str]) -> dict[str, str]:
+        """Why the request's own limits (data policy, context, max cost) forbid each of these
+        models, for those they forbid: what any routed job must satisfy, whoever wrote it."""
         need = self._need(job, None)
-        return self._request_skip(model, job, need, round(model.cost_usd(need.input_tokens, need.output_tokens), 9))
+        out = {}
+        for name in model_names:
+            model = self.catalog.models.get(name)
+            why = "unknown_model" if model is None else self._request_skip(
+                model, job, need, round(model.cost_usd(need.input_tokens, need.output_tokens), 9))
+            if why is not None:
+                out[name] = why
+        return out
 
     def _request_skip(self, model: ModelSpec, job: Job, need: _Need, cost: float) -> str | None:
         req = job.request

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
@@ -86,7 +86,7 @@ class FaustOutbox:
     """Sends through the app's producer and awaits every result (see the module docstring)."""
 
     def __init__(self, app: Any, names: TopicNames, budget: int = message_budget(),
-                 reply_timeout_s: float = 10.0, max_backoff_s: float = 5.0) -> None:
+                 reply_timeout_s: float = 10.0, max_backoff_s: float = 5.0, max_pending: int = 256) -> None:
         self.app = app
         self.names = names
         self.internal = frozenset(names.all())
@@ -95,12 +95,35 @@ class FaustOutbox:
         self.max_backoff_s = max_backoff_s
         self.refused = 0  # messages replaced by a refusal record since start
         self.retries = 0
+        self._slots = asyncio.Semaphore(max_pending)  # batches whose results are still awaited
+        self._pending: set[asyncio.Task[None]] = set()
 
-    async def send_all(self, outs: Sequence[Out]) -> None:
+    async def send_all(self, outs: Sequence[Out], accepted: Callable[[], None] | None = None) -> None:
+        """Send ``outs``. Without ``accepted``: return once the broker took every message (or a
+        refusal record). With it: return once the messages are handed to the producer, in order,
+        and call ``accepted`` when the broker took them all, so a stage goes on with its next
+        batch instead of waiting a round trip (at most ``max_pending`` batches are outstanding)."""
         pending = list(outs)
+        futures = await self._enqueue(pending)
+        if accepted is None:
+            await self._settle(pending, futures)
+            return
+        await self._slots.acquire()
+        task = asyncio.create_task(self._settle(pending, futures, accepted))
+        self._pending.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._pending.discard(task)
+        self._slots.release()
+        if not task.cancelled() and task.exception() is not None:  # a bug: its input stays unacked
+            log.error("settling a batch of sends failed; its input will be replayed", exc_info=task.exception())
+
+    async def _settle(self, pending: list[Out], futures: list[Any], accepted: Callable[[], None] | None = None
+                      ) -> None:
         delay = 0.1
         while pending:
-            results = await self._send(pending)
+            results = await self._results(pending, futures)
             retry: list[Out] = []
             transient: BaseException | None = None
             for out, result in zip(pending, results, strict=True):
@@ -118,9 +141,12 @@ class FaustOutbox:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.max_backoff_s)
             pending = retry
+            futures = await self._enqueue(pending) if pending else []
+        if accepted is not None:
+            accepted()
 
-    async def _send(self, outs: list[Out]) -> list[BaseException | None]:
-        """Hand every message to the producer in order, then await each result."""
+    async def _enqueue(self, outs: list[Out]) -> list[Any]:
+        """Hand every message to the producer in order: a delivery future each, or the error."""
         producer = await self.app.maybe_start_producer()
         futures: list[Any] = []
         for o in outs:
@@ -132,8 +158,11 @@ class FaustOutbox:
                     futures.append(await send)
                 else:  # a reply topic: never wait long for its metadata
                     futures.append(await asyncio.wait_for(send, self.reply_timeout_s))
-            except Exception as exc:  # noqa: BLE001 - every failure is classified by the caller
+            except Exception as exc:  # noqa: BLE001 - every failure is classified by _settle
                 futures.append(exc)
+        return futures
+
+    async def _results(self, outs: list[Out], futures: list[Any]) -> list[BaseException | None]:
         results: list[BaseException | None] = []
         for o, f in zip(outs, futures, strict=True):
             if isinstance(f, BaseException):
