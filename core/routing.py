@@ -115,7 +115,7 @@ class RoutingPolicy:
                 raise self._failure(candidates, target)
             why = f"cheapest eligible at tier {chosen.tier} (target {target})"
         model = self.catalog.model(chosen.model)
-        if downgraded and not job.escalations:
+        if downgraded and not job.escalations and by_quality is None:
             why += "; tenant near its budget: one tier down"
         return Decision(model.name, model.provider, model.tier, chosen.expected_cost_usd, why, candidates, explored)
 
