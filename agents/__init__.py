@@ -96,14 +96,17 @@ EventCheck = Callable[[Job], "str | None"]
 
 
 async def each_job(events: Sequence[Any], step: Callable[[Job], list[Out]], deps: PipelineDeps,
-                   log: logging.Logger, stage: str, check: EventCheck) -> None:
+                   log: logging.Logger, stage: str, check: EventCheck,
+                   decoded: Sequence[Job | Exception] | None = None) -> None:
     """Run a per-request step over a batch, skipping replays. An unreadable or impossible event
-    is set aside on the internal DLQ; a bug answers the request instead of escaping."""
+    is set aside on the internal DLQ; a bug answers the request instead of escaping.
+    ``decoded``: the batch already decoded by ``decode_all`` (so it is not decoded twice)."""
     outs: list[Out] = []
     now = deps.clock.now_ms()
-    for e in events:
+    for e, job in zip(events, decoded if decoded is not None else decode_all(events), strict=True):
         try:
-            job = Job.decode(e.value)
+            if isinstance(job, Exception):
+                raise job
             problem = check(job)
         except Exception as exc:  # noqa: BLE001 - whatever the bytes were, they are set aside
             outs.extend(dead_letter(incoming(e), stage, "invalid_internal_event",
@@ -124,15 +127,15 @@ async def each_job(events: Sequence[Any], step: Callable[[Job], list[Out]], deps
     await deps.outbox.send_all(outs, release(events))
 
 
-def decodable(events: Sequence[Any]) -> list[Job]:
-    """The jobs of a batch that decode (the others are dealt with by ``each_job``)."""
-    jobs = []
+def decode_all(events: Sequence[Any]) -> list[Job | Exception]:
+    """Each event's job, or the error that decoding it raised (``each_job`` sets those aside)."""
+    out: list[Job | Exception] = []
     for e in events:
         try:
-            jobs.append(Job.decode(e.value))
-        except Exception:  # noqa: BLE001, S112 - each_job sets such an event aside
-            continue
-    return jobs
+            out.append(Job.decode(e.value))
+        except Exception as exc:  # noqa: BLE001 - any bytes at all may arrive
+            out.append(exc)
+    return out
 
 
 def incoming(event: Any) -> Incoming:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from agents import PipelineDeps, batches, decodable, each_job
+from agents import PipelineDeps, batches, decode_all, each_job
 from core import event_checks
 from core.events import Job
 from core.stages import Out, route
@@ -25,8 +25,10 @@ def register(app: Any, source: Any, deps: PipelineDeps) -> Any:
     @app.agent(source, name="route", concurrency=1)
     async def route_agent(stream: Any) -> None:
         async for events in batches(stream, deps.batch, deps.within_s):
+            decoded = decode_all(events)
             if deps.quality is not None:  # one matrix product per model for the whole batch
-                deps.quality.prepare(decodable(events), list(policy.catalog.models), clock.now_ms())
-            await each_job(events, step, deps, log, "route", check)
+                deps.quality.prepare([j for j in decoded if isinstance(j, Job)], list(policy.catalog.models),
+                                     clock.now_ms())
+            await each_job(events, step, deps, log, "route", check, decoded)
 
     return route_agent
