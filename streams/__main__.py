@@ -27,7 +27,10 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     import uvloop
 
+    from streams.kafka_compat import patch_closed_transport_send
+
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())  # the worker's loop: measured faster
+    patch_closed_transport_send()  # so a broker restart cannot end aiokafka's tasks under uvloop
     asyncio.run(ensure_topics(settings.kafka_bootstrap, TopicNames(settings.topic_prefix), settings.partitions,
                               **settings.kafka_client_kwargs()))
     if args.role == "sink":

@@ -11,11 +11,12 @@ once, a row per request, and no gap beyond the planned outage.
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -180,7 +181,7 @@ def table(results: list[Outcome]) -> str:
 def run_chaos(settings: Settings, short: bool = False, soak_s: float = 300.0) -> int:
     run_dir = settings.data_dir / "chaos"
     shutil.rmtree(run_dir, ignore_errors=True)
-    s = run_settings(settings.with_(kafka_bootstrap=""), "chaos", run_dir)
+    s = run_settings(settings.with_(kafka_bootstrap="", log_level="info"), "chaos", run_dir)  # info: rebalances
     scale = 0.25 if short else 1.0
     soak_s = 20.0 if short else soak_s
 
@@ -195,7 +196,40 @@ def run_chaos(settings: Settings, short: bool = False, soak_s: float = 300.0) ->
     bad = [r.scenario for r in results if not r.ok]
     if bad:
         print(f"[chaos] FAILED: {', '.join(bad)}")
+        for path in sorted(run_dir.glob("*.log")):
+            print(f"[chaos] {path.name}, what it said apart from connection noise:\n{log_digest(path, keys.values())}")
     return 1 if bad else 0
+
+
+_NOISE = re.compile(r"Unable connect to node|Unable to update metadata|Failed fetch messages|Got error produce response"
+                    r"|Group Coordinator Request failed|could not list topics|OffsetCommit failed for group")
+
+
+def log_digest(path: Path, secrets: Iterable[str], lines: int = 80) -> str:
+    """The last ``lines`` lines of a worker's log that are not the broker-outage noise, each run of
+    repeats folded to one line with its count, secrets masked: what CI shows when a scenario fails."""
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return "(no log)"
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    kept: list[str] = []
+    repeats = 0
+    for line in text.splitlines():
+        if _NOISE.search(line):
+            continue
+        body = line.split("] ", 2)[-1][:300]
+        if kept and kept[-1].split("] ", 2)[-1][:300] == body:
+            repeats += 1
+            continue
+        if repeats:
+            kept.append(f"    (the line above {repeats} more times)")
+            repeats = 0
+        kept.append(line[:400])
+    if repeats:
+        kept.append(f"    (the line above {repeats} more times)")
+    return "\n".join(kept[-lines:])
 
 
 CHAOS_KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GROQ_API_KEY")

@@ -183,6 +183,7 @@ class Stack:
             "ROUTER_SESSION_TIMEOUT_S": str(int(s.session_timeout_s)),
             "ROUTER_MAX_IN_FLIGHT": str(s.max_in_flight),
             "ROUTER_VERIFY_THRESHOLDS": ",".join(map(str, s.verify_thresholds)),
+            "ROUTER_LOG_LEVEL": s.log_level,
         }
         name = f"{role}-{index}"
         proc = self._spawn(name, [sys.executable, "-m", "streams", "worker", "--role", role,
