@@ -44,7 +44,7 @@ eval-routing: $(STAMP)  ## RouteLLM-style routing evaluation on held-out MMLU-Pr
 	$(PY) -m models.route_eval convert --source llmrouter --out var/eval/llmrouter.jsonl
 	$(PY) -m models.route_eval run var/eval/llmrouter.jsonl --weak mistral-7b-instruct-v0.3 --strong llama-3.1-nemotron-51b-instruct --prices 0.2,0.2,0.9,0.9
 
-eval-prequential: $(STAMP)  ## test-then-learn routing on LLMRouter and MMLU-Pro, each with a prior that never saw it
+eval-prequential: $(STAMP)  ## test-then-learn routing on LLMRouter and MMLU-Pro: prior without the source, then cross-fitted
 	$(PY) -m models.route_eval convert --source llmrouter --out var/eval/llmrouter.jsonl
 	$(PY) -m models.route_eval convert --source mmlu_pro --out var/eval/mmlu_pro.jsonl
 	$(PY) -m models.train --leave-out llmrouter --out var/eval/prior-without-llmrouter
@@ -53,6 +53,11 @@ eval-prequential: $(STAMP)  ## test-then-learn routing on LLMRouter and MMLU-Pro
 		--models mistral-7b-instruct-v0.3,llama-3.1-nemotron-51b-instruct --prices 0.2,0.2,0.9,0.9
 	$(PY) -m models.prequential var/eval/mmlu_pro.jsonl --all-rows --prior var/eval/prior-without-mmlu_pro \
 		--models Meta-Llama-3_1-8B-Instruct,gpt-4o-2024-05-13
+	for f in 0 1 2 3 4; do $(PY) -m models.train --fold $$f/5 --out var/eval/prior-fold$$f || exit 1; done
+	$(PY) -m models.prequential var/eval/llmrouter.jsonl --all-rows --folds 5 --prior var/eval/prior-fold \
+		--models mistral-7b-instruct-v0.3,llama-3.1-nemotron-51b-instruct --prices 0.2,0.2,0.9,0.9 --out var/eval/crossfit
+	$(PY) -m models.prequential var/eval/mmlu_pro.jsonl --all-rows --folds 5 --prior var/eval/prior-fold \
+		--models Meta-Llama-3_1-8B-Instruct,gpt-4o-2024-05-13 --out var/eval/crossfit
 
 bench-invoke: $(STAMP)  ## 5,000 requests against providers answering in 1 s
 	$(PY) -m streams bench --latency-ms 1000 --requests 5000

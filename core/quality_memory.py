@@ -12,9 +12,14 @@ prompt's chance from its nearest neighbours among them:
   past prompts this model answered, shrunk toward the calibrated prior by how little evidence
   there is;
 - **blend**: ``a * memory + (1 - a) * prior`` with ``a`` learned online per model, test then learn:
-  each new verdict is first predicted by both, and ``a`` weighs each by the inverse of its squared
-  error over past verdicts (exponentially forgotten; a verdict counts by the evidence the memory
-  had for it). A cold memory therefore routes on the prior.
+  each new verdict is first predicted by both, and ``a`` is the least-squares weight of the blend
+  itself over past verdicts, ``sum (y - prior)(memory - prior) / sum (memory - prior)^2``, clipped
+  to [0, 1], exponentially forgotten, a verdict counting by the evidence the memory had for it, and
+  starting from 0.5. Where the memory only restates the prior, or the outcome is mostly noise, it
+  stays put; where the memory explains what the prior gets wrong it moves to 1, and to 0 where
+  the memory is the worse guess. (Weighing each predictor by the inverse of its own squared error
+  kept ``a`` within 0.49-0.55 on both shared sets: on binary outcomes both errors are mostly
+  noise.) A cold memory therefore routes on the prior.
 
 Bounded: ``capacity`` verdicts per model in a ring buffer (1 MiB per model at the default 1,024),
 whatever the number of outcomes seen; old evidence also decays with ``half_life_days``, so a model whose quality
@@ -35,7 +40,7 @@ from core.events import Job
 
 DIM = 256
 _DAY_MS = 86_400_000
-_STACK_PRIOR = 1.0  # squared-error mass at which the blend weight leaves its starting 0.5
+_STACK_PRIOR = 1.0  # (memory - prior)^2 mass at which the blend weight leaves its starting 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +70,8 @@ class _Model:
     head: int = 0
     bins_n: np.ndarray = field(default_factory=lambda: np.zeros(10))
     bins_pos: np.ndarray = field(default_factory=lambda: np.zeros(10))
-    err_prior: float = 0.0  # evidence-weighted squared error of each predictor on verdicts it had not seen
-    err_memory: float = 0.0
+    stack_xy: float = 0.0  # sum f (y - prior)(memory - prior) over verdicts not yet seen when predicted
+    stack_xx: float = 0.0  # sum f (memory - prior)^2
 
     def __post_init__(self) -> None:
         self.vecs = np.zeros((self.capacity, DIM), dtype=np.float32)  # float32: no conversion per query
@@ -144,8 +149,8 @@ class QualityMemory:
         return 0.0 if s is None else self._blend_weight(s)
 
     def _blend_weight(self, s: _Model) -> float:
-        # inverse squared error of each predictor on past verdicts (forecast combination), 0.5 to start
-        return (s.err_prior + _STACK_PRIOR) / (s.err_prior + s.err_memory + 2 * _STACK_PRIOR)
+        # least squares on past verdicts, shrunk toward 0.5 by a pseudo-mass
+        return min(1.0, max(0.0, (s.stack_xy + 0.5 * _STACK_PRIOR) / (s.stack_xx + _STACK_PRIOR)))
 
     # --- learning ------------------------------------------------------------------------------
 
@@ -164,8 +169,8 @@ class QualityMemory:
             mem, ev = self._neighbours(s, vecs, cal, int(max(times_ms)))
             f = ev / (ev + self.config.shrink)
             g = self.config.stack_forget ** len(ys)
-            s.err_prior = g * s.err_prior + float((f * (ys - cal) ** 2).sum())
-            s.err_memory = g * s.err_memory + float((f * (ys - mem) ** 2).sum())
+            s.stack_xy = g * s.stack_xy + float((f * (ys - cal) * (mem - cal)).sum())
+            s.stack_xx = g * s.stack_xx + float((f * (mem - cal) ** 2).sum())
         np.add.at(s.bins_n, bins, 1)
         np.add.at(s.bins_pos, bins, ys)
         rids = np.array([_rid_hash(r) for r in request_ids] if request_ids else [0] * len(ys), dtype=np.int64)

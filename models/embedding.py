@@ -48,7 +48,10 @@ class PromptEmbedder:
         out = np.zeros((len(texts), DIM), dtype=np.float32)
         if not texts:
             return out
-        encodings = self._tokenizer.encode_batch([t[:MAX_CHARS] for t in texts], add_special_tokens=False)
+        heads = [t[:MAX_CHARS] for t in texts]
+        # one text: the plain call, which skips handing the work to the tokenizer's thread pool (the p99 tail)
+        encodings = ([self._tokenizer.encode(heads[0], add_special_tokens=False)] if len(heads) == 1 else
+                     self._tokenizer.encode_batch(heads, add_special_tokens=False))
         table = self._table
         for i, enc in enumerate(encodings):
             if enc.ids:

@@ -17,6 +17,7 @@ Per-row decisions (id, chosen model, each model's estimate) go to JSONL so anyon
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,13 +28,13 @@ import numpy as np
 from core.catalog import parse_catalog
 from core.events import Classification, Job
 from core.ports import AllHealthy
-from core.quality_memory import Estimate, QualityMemory, decode_vector, tier_prior
+from core.quality_memory import Estimate, MemoryConfig, QualityMemory, decode_vector, tier_prior
 from core.request import Request
 from core.routing import RoutingPolicy
 from models.classifier import ARTIFACTS, LgbmClassifier
 from models.embedding import PromptEmbedder
 from models.route_eval import _cost
-from models.train import split_of
+from models.train import fold_of, split_of
 
 CHECKPOINTS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7)
 TARGETS = tuple(np.round(np.concatenate([np.linspace(0, 0.8, 9), np.linspace(0.82, 1.0, 19)]), 3))
@@ -60,15 +61,21 @@ class FrozenView:
         return self.by_id[job.request_id]
 
 
-def load(path: Path, models: list[str], all_rows: bool, prior_dir: Path, prices: list[float]) -> Rows:
+def load(path: Path, models: list[str], all_rows: bool, prior_dir: Path, prices: list[float], folds: int = 0
+         ) -> Rows:
     raw = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
     raw = [r for r in raw if all(m in r["outcomes"] for m in models)
            and (all_rows or split_of(r["messages"][-1]["content"]) == "test")]
     if not raw:
         raise SystemExit(f"no rows with outcomes for all of {models}")
     requests = [Request(r.get("id") or f"row{i}", "eval", r["messages"]) for i, r in enumerate(raw)]
-    clf = LgbmClassifier(prior_dir, PromptEmbedder())
-    classes = clf.classify_batch(requests)
+    embedder = PromptEmbedder()
+    if folds:  # cross-fitted: each row classified by the prior trained without its fold
+        by_fold = [fold_of(r["messages"][-1]["content"], folds) for r in raw]
+        priors = [LgbmClassifier(Path(f"{prior_dir}{f}"), embedder) for f in range(folds)]
+        classes = [priors[f].classify_batch([q])[0] for f, q in zip(by_fold, requests, strict=True)]
+    else:
+        classes = LgbmClassifier(prior_dir, embedder).classify_batch(requests)
     vecs = np.stack([decode_vector(c.embedding) for c in classes])
     quality = np.array([[r["outcomes"][m]["score"] for m in models] for r in raw], dtype=np.float64)
     cost = np.array([[_cost(r, m, (prices[2 * i], prices[2 * i + 1])) for i, m in enumerate(models)] for r in raw])
@@ -104,11 +111,21 @@ def _estimates(memory: QualityMemory, policy: RoutingPolicy, rows: Rows, idx: np
     return out
 
 
+def dial_settings(view: FrozenView, ids: Sequence[str]) -> list[float]:
+    """The quality targets a curve routes at: the fixed grid plus one per 2.5 % quantile of the gap
+    between the best and the worst estimate a row has, so that the router's curve is sampled as
+    finely as the prior-alone sweep (whose threshold follows its own quantiles)."""
+    gaps = [max(e.p for e in est.values()) - min(e.p for e in est.values())
+            for est in (view.by_id[i] for i in ids) if est]
+    extra = 1.0 - np.quantile(gaps, np.linspace(0, 1, 41)) if gaps else np.array([])
+    return sorted({float(t) for t in TARGETS} | {round(float(t), 6) for t in np.clip(extra, 0.0, 1.0)})
+
+
 def curve(policy: RoutingPolicy, rows: Rows, idx: np.ndarray, models: list[str], view: FrozenView
           ) -> list[dict[str, float]]:
     """Route the rows at every quality target: (share to the strongest, quality, cost) per target."""
     points = []
-    for target in TARGETS:
+    for target in dial_settings(view, [rows.ids[i] for i in idx]):
         chosen = [models.index(policy.decide(_job(rows, i, float(target)), AllHealthy(), quality=view).model)
                   for i in idx]
         q = rows.quality[idx, chosen]
@@ -156,10 +173,10 @@ def prior_alone(rows: Rows, idx: np.ndarray) -> dict[str, Any]:
 
 
 def run(rows: Rows, models: list[str], prices: list[float], feedback: str, seed: int, explore: float,
-        decisions_path: Path | None = None) -> list[dict[str, Any]]:
+        decisions_path: Path | None = None, memory_config: MemoryConfig | None = None) -> list[dict[str, Any]]:
     policy = RoutingPolicy(catalog(models, prices, explore))  # the learning pass explores
     frozen = RoutingPolicy(catalog(models, prices, 0.0, thompson=False))  # the curves measure the estimates alone
-    memory = QualityMemory(models)
+    memory = QualityMemory(models, memory_config or MemoryConfig())
     order = np.random.default_rng(seed).permutation(len(rows.ids))
     marks = sorted({int(f * len(order)) for f in CHECKPOINTS})
     table: list[dict[str, Any]] = []
@@ -270,13 +287,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--all-rows", action="store_true", help="every row, not only the classifier's held-out ones")
     parser.add_argument("--prior", type=Path, default=ARTIFACTS, help="classifier artifacts (e.g. one trained "
                         "with --leave-out SOURCE, for a source it never saw)")
+    parser.add_argument("--folds", type=int, default=0, help="cross-fitted priors: --prior is a prefix, PRIOR0 .. "
+                        "PRIOR{K-1} trained with models.train --fold F/K; each row gets the one that never saw it")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--explore", type=float, default=0.05)
+    parser.add_argument("--capacity", type=int, default=MemoryConfig().capacity, help="verdicts kept per model")
+    parser.add_argument("--k", type=int, default=MemoryConfig().k, help="neighbours per estimate")
     parser.add_argument("--out", type=Path, default=Path("var/eval"))
     args = parser.parse_args(argv)
+    memory_config = MemoryConfig(capacity=args.capacity, k=args.k)
     models = args.models.split(",")
     prices = [float(v) for v in args.prices.split(",")] if args.prices else _spread_prices(len(models))
-    rows = load(args.rows, models, args.all_rows, args.prior, prices)
+    rows = load(args.rows, models, args.all_rows, args.prior, prices, args.folds)
     args.out.mkdir(parents=True, exist_ok=True)
     stem = f"{args.rows.stem}-prequential-{'-vs-'.join(models)}-seed{args.seed}"
     tables = {}
@@ -284,7 +306,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{fb} feedback, {len(rows.ids)} rows ({'all' if args.all_rows else 'held-out'}), seed {args.seed}")
         print("| seen share | rows seen | APGR memory+prior | APGR prior alone | CPT(50%) | CPT(80%) | "
               "cost saved at 95% |\n|---|---|---|---|---|---|---|")
-        tables[fb] = run(rows, models, prices, fb, args.seed, args.explore, args.out / f"{stem}-{fb}-decisions.jsonl")
+        tables[fb] = run(rows, models, prices, fb, args.seed, args.explore, args.out / f"{stem}-{fb}-decisions.jsonl",
+                        memory_config)
     (args.out / f"{stem}.json").write_text(json.dumps(tables, indent=1) + "\n")
     _print_frontier(tables, models)
     plot(tables, args.out / f"{stem}.png", f"{args.rows.stem}: {' vs '.join(models)} (seed {args.seed})")

@@ -48,6 +48,22 @@ def split_of(text: str) -> str:
     return "train" if b < 80 else "val" if b < 90 else "test"
 
 
+def fold_of(text: str, folds: int) -> int:
+    """Which of ``folds`` cross-fitting folds a prompt belongs to (independent of ``split_of``)."""
+    return zlib.crc32(b"fold:" + text.encode()) % folds
+
+
+def parse_fold(spec: str) -> tuple[int, int]:
+    """``"F/K"`` (fold F of K, 0-based) as a pair; a clear error otherwise."""
+    try:
+        f, k = (int(v) for v in spec.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--fold wants F/K such as 0/5, got {spec!r}") from None
+    if not 0 <= f < k:
+        raise argparse.ArgumentTypeError(f"--fold {spec}: F must be in 0..K-1")
+    return f, k
+
+
 @dataclass
 class Head:
     name: str
@@ -81,11 +97,14 @@ def outcome_rows(client: Any) -> list[Row]:
             for text, hint, tier in client.query(OUTCOME_SQL).result_rows]
 
 
-def corpus(data: Path, extra: Sequence[Row] = (), leave_out: Sequence[str] = ()) -> list[Row]:
+def corpus(data: Path, extra: Sequence[Row] = (), leave_out: Sequence[str] = (),
+           fold: tuple[int, int] | None = None) -> list[Row]:
     """Every training row; ``leave_out`` drops whole sources (and the templated rows built from
-    their passages), for transfer figures on a source the prior never saw."""
+    their passages), for transfer figures on a source the prior never saw; ``fold`` (F, K) drops the
+    prompts of cross-fitting fold F, so that every prompt has a prior that never saw it."""
     real = [r for r in datasets.load_all(data) + list(extra)
-            if not any(r.source == s or r.source.startswith(f"{s}:") for s in leave_out)]
+            if not any(r.source == s or r.source.startswith(f"{s}:") for s in leave_out)
+            and (fold is None or fold_of(r.text, fold[1]) != fold[0])]
     passages = [r.text for r in real if r.source in ("vicuna_bench", "arena_hard", "mmlu_pro")
                 or r.source.startswith("llmrouter:natural_qa")]
     rows = real + synthetic.generate(passages)
@@ -151,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
                              "server URL); needs ROUTER_STORE_PROMPTS=1 on the workers")
     parser.add_argument("--leave-out", action="append", default=[], metavar="SOURCE",
                         help="train without this source (e.g. llmrouter, mmlu_pro): a prior for transfer figures")
+    parser.add_argument("--fold", type=parse_fold, default=None, metavar="F/K",
+                        help="train without cross-fitting fold F of K (models.prequential --folds K)")
     args = parser.parse_args(argv)
     t0 = time.monotonic()
     extra: list[Row] = []
@@ -159,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
 
         extra = outcome_rows(clickhouse_connect.get_client(dsn=args.from_clickhouse))
         print(f"{len(extra)} labelled rows from ClickHouse")
-    rows = corpus(args.data, extra, args.leave_out)
+    rows = corpus(args.data, extra, args.leave_out, args.fold)
     x = featurize_batch([(r.text, 1, False) for r in rows])
     print(f"{len(rows)} rows featurized in {time.monotonic() - t0:.1f}s")
     args.out.mkdir(parents=True, exist_ok=True)
@@ -192,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         "data_files": data_files(args.data),
         "rows_by_source": dict(sorted(Counter(r.source for r in rows).items())),
         "left_out_sources": args.leave_out,
+        "left_out_fold": None if args.fold is None else f"{args.fold[0]}/{args.fold[1]} (models.train.fold_of)",
         "split": "crc32(text) % 100: <80 train, <90 validation, else test",
         "training_seconds": round(time.monotonic() - t0, 1),
         "thresholds": {"low_confidence_tier": 0.45, "unknown_task": 0.4},

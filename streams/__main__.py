@@ -42,6 +42,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     # Faust's terminal spinner sets the root logger to DEBUG so it can spin on every record: every
     # aiokafka debug call then built a LogRecord per message (~3 % of the pipeline's CPU, py-spy).
     worker.spinner = None
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per provider call otherwise
     gc.freeze()  # modules, models and the catalog live as long as the process: keep them out of collections
     worker.execute_from_commandline()
     return 0

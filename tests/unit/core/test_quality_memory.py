@@ -77,6 +77,16 @@ def test_the_blend_trusts_the_memory_when_it_predicts_better_than_the_prior() ->
     assert mem.estimate(topics[1], "m", 0.9, 0).p > 0.8 > 0.2 > mem.estimate(topics[0], "m", 0.9, 0).p
 
 
+def test_the_blend_leaves_the_memory_when_the_prior_already_knows() -> None:
+    mem = QualityMemory(["m"])
+    topic = _unit(3)[0]  # every prompt alike: the neighbours cannot tell the easy from the hard
+    for r in range(40):
+        priors = [0.9 if i % 2 else 0.1 for i in range(10)]  # the prior separates them perfectly
+        mem.learn(_near(topic, r, 10), "m", [1.0 if p > 0.5 else 0.0 for p in priors], priors, [0] * 10)
+    assert mem.blend_weight("m") < 0.2
+    assert mem.estimate(topic, "m", 0.9, 0).p > 0.8 > 0.2 > mem.estimate(topic, "m", 0.1, 0).p
+
+
 def test_vectors_travel_as_base64_float16_and_bad_ones_are_refused() -> None:
     v = _unit(1)[0]
     text = encode_vector(v)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
+
+import pytest
 
 from models import prequential
 
@@ -38,3 +41,30 @@ def test_the_memory_learns_which_prompts_the_weak_model_fails(tmp_path: Path) ->
     decisions = [json.loads(line) for line in (tmp_path / "bandit.jsonl").read_text().splitlines()]
     assert len(decisions) == 120 and set(decisions[0]["estimates"]) == set(MODELS)
     assert all(d["revealed"][0] == d["chosen"] for d in decisions)  # bandit: the chosen model's outcome first
+
+
+def test_cross_fitting_folds_split_prompts_evenly_and_apart_from_the_train_test_split() -> None:
+    from models.train import fold_of, parse_fold, split_of
+
+    texts = [f"prompt number {i}" for i in range(5000)]
+    folds = [fold_of(t, 5) for t in texts]
+    assert all(900 < folds.count(f) < 1100 for f in range(5))
+    held_out = [f for t, f in zip(texts, folds, strict=True) if split_of(t) == "test"]
+    assert len(set(held_out)) == 5  # each fold holds some of the test split: the two hashes are independent
+    assert parse_fold("2/5") == (2, 5)
+    for bad in ("5/5", "x", "1/2/3", "-1/4"):
+        with pytest.raises(argparse.ArgumentTypeError, match="--fold"):
+            parse_fold(bad)
+
+
+def test_dial_settings_follow_the_estimates_so_the_curve_is_sampled_finely() -> None:
+    from core.quality_memory import Estimate
+
+    view = prequential.FrozenView()
+    for i in range(200):  # every gap between 0.30 and 0.40: the fixed grid alone samples it at one point
+        gap = 0.30 + 0.1 * i / 199
+        view.by_id[f"r{i}"] = {"weak": Estimate(0.6 - gap, 1, 0.5, 0.5), "strong": Estimate(0.6, 1, 0.5, 0.5)}
+    targets = prequential.dial_settings(view, list(view.by_id))
+    inside = [t for t in targets if 0.60 <= t <= 0.70]
+    assert len(inside) >= 30
+    assert set(prequential.TARGETS) <= set(targets) and targets == sorted(targets)
