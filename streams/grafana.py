@@ -8,7 +8,6 @@ A test checks the committed file matches what this builds, so Grafana and the re
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from core.config import REPO_ROOT
