@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-unit test-integration bench install clean train evaluate bench-classifier faults bench-invoke bench-sink eval-routing bench-peer chaos chaos-short eval-prequential
+.PHONY: demo test test-unit lint test-integration bench install clean train evaluate bench-classifier faults bench-invoke bench-sink eval-routing bench-peer chaos chaos-short eval-prequential
 
 $(STAMP): pyproject.toml setup.py $(wildcard models/native/*)  ## the native module builds on install
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,8 +17,13 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m streams demo
 
-test: $(STAMP)
+test: lint
 	$(PY) -m pytest tests
+
+lint: $(STAMP)  ## ruff, mypy on every package, mypy --strict on the pure core
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy --strict core
 
 test-unit: $(STAMP)
 	$(PY) -m pytest tests/unit

@@ -15,12 +15,12 @@ from typing import Any
 from core.clock import Clock
 from core.dedup import SeenCache
 from core.drift import DriftMonitor
-from core.invocation import Invoker
-from core.ports import Classifier, HealthView, Outbox, QualityView, RowWriter, SpendView, Verifier
-from core.routing import RoutingPolicy
 from core.events import Job
 from core.ingress import Ingress
+from core.invocation import Invoker
 from core.messages import Incoming, Out
+from core.ports import Classifier, HealthView, Outbox, QualityView, RowWriter, SpendView, Verifier
+from core.routing import RoutingPolicy
 from core.stages import dead_letter, internal_error
 from core.topics import TopicNames
 from core.verification import CascadeLimits

@@ -30,7 +30,8 @@ def register(app: Any, source: Any, deps: PipelineDeps) -> Any:
             problem = event_checks.for_invoking(job, deps.policy)
         except Exception as exc:  # noqa: BLE001 - whatever the bytes were, they are set aside
             problem, job = f"unreadable job ({type(exc).__name__}: {str(exc)[:200]})", None
-        if problem is not None:
+        if problem is not None or job is None:
+            problem = problem or "unreadable job"
             log.warning("invoke refused a job from %s: %s", event.message.topic, problem)
             rid = job.request_id if job is not None and isinstance(job.request_id, str) else ""
             await outbox.send_all(dead_letter(incoming(event), "invoke", "invalid_internal_event", problem, names,

@@ -28,11 +28,10 @@ def register(app: Any, source: Any, deps: SinkDeps) -> Any:
         async for events in batches(stream, deps.batch, deps.within_s):
             tables, sources, refused = group_rows([(e.value, _source(e)) for e in events])
             now = deps.clock.now_ms()
-            for table, rows in tables.items():
-                if table == "requests":
-                    rows = first_copies(rows, seen, now)
-                    if not rows:
-                        continue
+            for table, grouped in tables.items():
+                rows = first_copies(grouped, seen, now) if table == "requests" else grouped
+                if not rows:
+                    continue
                 failed = [replace(f, source=sources[id(f.row)]) for f in await durable.write(table, rows)]
                 refused.extend(failed)
                 if table == "requests":

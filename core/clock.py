@@ -28,4 +28,4 @@ class SystemClock:
         await asyncio.sleep(seconds)
 
     def jitter(self) -> float:
-        return random.random()  # noqa: S311 - backoff jitter, not crypto
+        return random.random()

@@ -32,6 +32,7 @@ class SeenCache:
             return False
         self._seen[key] = now_ms
         self._seen.move_to_end(key)
-        while len(self._seen) > self.max_entries or (self._seen and now_ms - next(iter(self._seen.values())) >= self.ttl_ms):
+        while len(self._seen) > self.max_entries or (
+                self._seen and now_ms - next(iter(self._seen.values())) >= self.ttl_ms):
             self._seen.popitem(last=False)
         return True

@@ -23,8 +23,8 @@ from core.clock import Clock
 from core.dedup import SeenCache
 from core.errors import SinkError
 from core.messages import Out
-from core.ports import Outbox, RowWriter
 from core.payload import dumps_within, message_budget
+from core.ports import Outbox, RowWriter
 from core.topics import TopicNames
 
 log = logging.getLogger(__name__)

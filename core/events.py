@@ -103,7 +103,7 @@ class Attempt:
     fallback: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {f: getattr(self, f) for f in self.__slots__}  # type: ignore[attr-defined]
+        return {f: getattr(self, f) for f in self.__slots__}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Attempt:

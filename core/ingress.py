@@ -17,11 +17,11 @@ import orjson
 
 from core import outcomes
 from core.errors import InvalidRequestError
+from core.messages import Incoming, Out, row_out
 from core.payload import MAX_REQUEST_BYTES, cap_problems, dumps_within, message_budget, payload_copy, too_deep
 from core.reply_topics import ReplyTopics
 from core.request import MAX_ID_LEN, Request, decode_json_object, request_from_payload
 from core.responses import invalid_request_response
-from core.messages import Incoming, Out, row_out
 from core.topics import TopicNames
 
 
@@ -56,8 +56,8 @@ class Ingress:
         except InvalidRequestError as exc:
             raise RefusedRequest(exc.problems) from None
         if len(raw) > self.max_request_bytes:
-            problem = f"body: {len(raw):,} bytes, over the {self.max_request_bytes:,}-byte limit for a request"
-            raise RefusedRequest([problem], "payload_too_large", payload)
+            too_large = f"body: {len(raw):,} bytes, over the {self.max_request_bytes:,}-byte limit for a request"
+            raise RefusedRequest([too_large], "payload_too_large", payload)
         if too_deep(payload):
             raise RefusedRequest(["body: JSON nested deeper than 64 levels"], payload=payload)
         try:
@@ -67,8 +67,8 @@ class Ingress:
         if request.reply_topic is not None:
             problem = self.reply_topics.problem(request.tenant, request.reply_topic, self.topic_exists)
             if problem is not None:
-                code = "reply_topic_missing" if problem.endswith("(create it before naming it)") else "invalid_request"
-                raise RefusedRequest([problem], code, payload)
+                why = "reply_topic_missing" if problem.endswith("(create it before naming it)") else "invalid_request"
+                raise RefusedRequest([problem], why, payload)
         return request
 
     def reply_topic_for(self, payload: dict[str, Any] | None) -> str:
@@ -76,9 +76,9 @@ class Ingress:
         if not payload:
             return self.names.responses
         topic, tenant = payload.get("reply_topic"), payload.get("tenant")
-        if isinstance(topic, str) and isinstance(tenant, str) and topic:
-            if self.reply_topics.problem(tenant, topic, self.topic_exists) is None:
-                return topic
+        if (isinstance(topic, str) and isinstance(tenant, str) and topic
+                and self.reply_topics.problem(tenant, topic, self.topic_exists) is None):
+            return topic
         return self.names.responses
 
     def reject(self, msg: Incoming, payload: dict[str, Any] | None, problems: list[str], now_ms: int,

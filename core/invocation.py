@@ -9,15 +9,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from core.breaker import HEALTH_FAILURES
 from core.catalog import Catalog, ModelSpec
 from core.clock import Clock
-from core.breaker import HEALTH_FAILURES
 from core.errors import ProviderError
 from core.events import Attempt, Job
-from core.request import message_text
 from core.health import HealthBoard
-from core.ports import CompletionRequest, Provider
 from core.payload import MAX_ERROR_TEXT
+from core.ports import CompletionRequest, Provider
+from core.request import message_text
 from core.routing import DEFAULT_OUTPUT_TOKENS, fallback_chain
 from core.scrub import scrub
 from core.tokens import estimate_tokens
@@ -32,7 +32,7 @@ class RetryPolicy:
     def backoff(self, retry_no: int, jitter: float, retry_after: float | None) -> float:
         """Exponential backoff with full jitter; a provider's Retry-After wins when it is longer."""
         wait = min(self.max_backoff_s, self.base_backoff_s * (2**retry_no)) * (0.5 + jitter / 2)
-        return max(wait, retry_after or 0.0)
+        return float(max(wait, retry_after or 0.0))
 
 
 class Invoker:

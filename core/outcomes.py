@@ -90,7 +90,7 @@ def request_row(job: Job, status: str, error_code: str, answer: Attempt | None, 
 
 def invalid_request_row(request_id: str, tenant: str, received_ms: int, now_ms: int,
                         code: str = "invalid_request") -> dict[str, Any]:
-    row = dict.fromkeys(COLUMNS["requests"], 0)
+    row: dict[str, Any] = dict.fromkeys(COLUMNS["requests"], 0)
     row.update(request_id=request_id, tenant=tenant, received_at=received_ms, completed_at=now_ms,
                status="error", error_code=code, task_type="", model="", provider="",
                classifier_version="", latency_ms=max(0, now_ms - received_ms), version=now_ms)
@@ -171,7 +171,8 @@ def reference_rows(catalog: Catalog, now_ms: int) -> dict[str, list[dict[str, An
 
 
 def feedback_row(payload: dict[str, Any], received_ms: int) -> dict[str, Any]:
-    """A feedback event (request_id, score in [0, 1] or label, source) as a row; InvalidRequestError names what is wrong."""
+    """A feedback event (request_id, score in [0, 1] or label, source) as a row; InvalidRequestError
+    names what is wrong."""
     problems = []
     rid, score, label, source = (payload.get(k) for k in ("request_id", "score", "label", "source"))
     if not isinstance(rid, str) or not rid:

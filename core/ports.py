@@ -8,8 +8,8 @@ from typing import Any, Protocol
 
 from core.catalog import ModelSpec
 from core.events import Classification, Job
-from core.quality_memory import Estimate
 from core.messages import Out
+from core.quality_memory import Estimate
 from core.request import Request
 
 

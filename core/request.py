@@ -169,10 +169,10 @@ def request_from_payload(data: dict[str, Any]) -> Request:
     if version != SCHEMA_VERSION:
         problems.append(f"schema_version: unsupported value {version!r} (supported: {SCHEMA_VERSION})")
     opt = _Optional(data, problems)
-    task_type = opt.str("task_type")
+    task_type = opt.text("task_type")
     max_out = opt.positive_int("max_output_tokens")
     response_format = opt.obj("response_format")
-    latency_class = opt.str("latency_class")
+    latency_class = opt.text("latency_class")
     if latency_class is not None and latency_class not in LATENCY_CLASSES:
         problems.append(f"latency_class: expected one of realtime, batch, got {latency_class!r}")
     deadline_ms = _deadline(data.get("deadline"), problems)
@@ -180,7 +180,7 @@ def request_from_payload(data: dict[str, Any]) -> Request:
     policy = _data_policy(data.get("data_policy"), problems)
     quality_floor = opt.tier("quality_floor")
     preferred_tier = opt.tier("preferred_tier")
-    reply_topic = opt.str("reply_topic")
+    reply_topic = opt.text("reply_topic")
     metadata = opt.obj("metadata")
     quality_target = opt.non_negative_number("quality_target")
     if quality_target is not None and quality_target > 1:
@@ -255,7 +255,7 @@ class _Optional:
     def _get(self, name: str) -> Any:
         return self.data.get(name)
 
-    def str(self, name: str) -> str | None:
+    def text(self, name: str) -> str | None:
         v = self._get(name)
         if v is None or isinstance(v, str):
             return v

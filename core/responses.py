@@ -6,6 +6,7 @@ from typing import Any
 
 from core.events import Attempt, Job
 
+
 def ok_response(job: Job, answer: Attempt, now_ms: int, best_effort: bool = False) -> dict[str, Any]:
     body = _common(job, now_ms)
     v = job.verifications[-1] if job.verifications else None

@@ -81,10 +81,7 @@ class RoutingPolicy:
     def target_tier(self, job: Job) -> int:
         """Classifier tier, raised by low confidence (cold start), request floors and escalations."""
         c = job.classification
-        if c is None:
-            tier = self.catalog.top_tier
-        else:
-            tier = c.tier + 1 if c.low_confidence else c.tier
+        tier = self.catalog.top_tier if c is None else c.tier + int(c.low_confidence)
         req = job.request
         tier = max(tier, req.quality_floor or 0, req.preferred_tier or 0, job.target_tier)
         return min(max(tier, self.catalog.tiers[0]), self.catalog.top_tier)
@@ -110,9 +107,10 @@ class RoutingPolicy:
         if by_quality is not None:
             chosen, why, explored = by_quality
         else:
-            chosen, explored = self._choose(candidates, health), False
-            if chosen is None:
+            picked, explored = self._choose(candidates, health), False
+            if picked is None:
                 raise self._failure(candidates, target)
+            chosen = picked
             why = f"cheapest eligible at tier {chosen.tier} (target {target})"
         model = self.catalog.model(chosen.model)
         if downgraded and not job.escalations and by_quality is None:

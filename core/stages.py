@@ -18,13 +18,13 @@ from core.drift import DriftMonitor
 from core.errors import RoutingError
 from core.events import Attempt, Job, Verification
 from core.ingress import Ingress, RefusedRequest
+from core.invocation import Invoker
 from core.messages import Incoming, Out, row_out
 from core.payload import dumps_within, message_budget, payload_copy
-from core.request import Request
-from core.invocation import Invoker
 from core.ports import Classifier, HealthView, QualityView, SpendView, Verifier
-from core.responses import error_response, ok_response
 from core.quality_memory import tier_prior
+from core.request import Request
+from core.responses import error_response, ok_response
 from core.routing import RoutingPolicy
 from core.topics import TopicNames
 from core.verification import CascadeLimits, Step, best_answer, escalation_tier, next_step, verify

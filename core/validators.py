@@ -47,14 +47,14 @@ def wrong_language(prompt: str, answer: str) -> bool:
 
 def code_syntax(answer: str) -> bool:
     """A fenced Python block that does not parse (other languages: unbalanced brackets)."""
-    for lang, body in _FENCE.findall(answer):
-        lang = lang.lower()
+    for match in _FENCE.finditer(answer):
+        lang, body = match.group(1).lower(), match.group(2)
         if lang in ("python", "py", "python3"):
             try:
                 ast.parse(body)
             except SyntaxError:
                 return True
-        elif lang and any(body.count(a) != body.count(b) for a, b in ("{}", "[]", "()")):
+        elif lang and any(body.count(a) != body.count(b) for a, b in (("{", "}"), ("[", "]"), ("(", ")"))):
             return True
     return False
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import argparse
 import csv
-import random
-import zlib
 import gzip
 import io
 import json
+import random
+import zlib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent

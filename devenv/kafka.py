@@ -258,7 +258,7 @@ def _wait_ready(broker: LocalBroker, port: int, timeout: float) -> None:
 def _explain_exit(broker: LocalBroker) -> str:
     text = broker.log_path.read_text(errors="replace")
     tail = "\n  ".join(text.strip().splitlines()[-8:])
-    if "Invalid cluster.id" in text or "meta.properties" in text and "does not match" in text:
+    if "Invalid cluster.id" in text or ("meta.properties" in text and "does not match" in text):
         hint = f"the data directory {broker.data_dir} holds another cluster's data; delete it (make clean)"
     elif "Address already in use" in text:
         hint = "a port the broker needs is already taken; stop the other process or choose another port"
@@ -277,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", default="", help="SASL/PLAIN with ACLs enforced: name=password,... (an 'admin' "
                         "super user is required; grant the others with devenv.acls, see the README)")
     args = parser.parse_args(argv)
-    users = dict(u.split("=", 1) for u in args.users.split(",") if "=" in u) or None
+    pairs = [u.split("=", 1) for u in args.users.split(",") if "=" in u]
+    users = {name: password for name, password in pairs} if pairs else None
     try:
         broker = start_broker(args.data_dir, args.port, fresh=not args.keep_data, users=users)
     except BrokerError as exc:

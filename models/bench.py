@@ -17,6 +17,7 @@ import os
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 
 import lightgbm as lgb
 import numpy as np
@@ -59,8 +60,8 @@ def _parts(clf: LgbmClassifier, texts: list[str]) -> None:
         head = clf.heads[name]
         out = np.empty((n, len(head.classes)))
         booster = lgb.Booster(model_file=str(ARTIFACTS / f"{name}.txt"))
-        ours = _per_item_us(lambda h=head, o=out: h.forest.raw(x, o), n)
-        theirs = _per_item_us(lambda b=booster: b.predict(x, raw_score=True, num_threads=1), n)
+        ours = _per_item_us(partial(head.forest.raw, x, out), n)
+        theirs = _per_item_us(partial(booster.predict, x, raw_score=True, num_threads=1), n)
         print(f"  {name} head ({head.forest.n_trees} trees), batched: native {ours:.1f} us/request; "
               f"LightGBM predict {theirs:.1f} us ({theirs / ours:.1f}x)")
     pre = _per_item_us(lambda: [_native.pii_candidate(t) and contains_pii(t) for t in texts], n)
@@ -95,7 +96,11 @@ def main(argv: list[str] | None = None) -> int:
         embedder._words.clear()  # every word a miss: the worst case, a prompt sharing no word with the past
         embedder.embed([t])
 
-    worst = _per_item_us(lambda: [cold(t) for t in texts[:200]], 200)
+    def cold_all() -> None:
+        for t in texts[:200]:
+            cold(t)
+
+    worst = _per_item_us(cold_all, 200)
     print(f"  prompt embedding (WordLlama 256-d): batched {batch:.1f} us/request, single {one:.1f} us "
           f"(word cache warm), {worst:.1f} us with every word new")
     return 0
@@ -108,9 +113,9 @@ def _speed(clf: LgbmClassifier, reqs: list[Request]) -> None:
     gc.freeze()  # as the worker does after start-up: collections skip the long-lived heap
     single = []
     for r in reqs:
-        t0 = time.perf_counter_ns()
+        t0_ns = time.perf_counter_ns()
         clf.classify_one(r)
-        single.append((time.perf_counter_ns() - t0) / 1000)
+        single.append((time.perf_counter_ns() - t0_ns) / 1000)
     print(f"  single row: p50 {_pct(single, .5):.0f} us, p99 {_pct(single, .99):.0f} us, "
           f"mean {statistics.fmean(single):.0f} us over {len(single)} requests on one core")
     for size in (64, 512):

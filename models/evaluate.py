@@ -63,7 +63,7 @@ def holdout(head: Head, rows: list[Row], x: np.ndarray, group: str) -> dict[str,
     va = [i for i in rest if split_of(rows[i].text) == "val"]
     booster = train_head(x[tr], np.array([y[i] for i in tr]), x[va], np.array([y[i] for i in va]),
                          len(head.classes), rounds=150)
-    probs = softmax(booster.predict(x[inside], raw_score=True))
+    probs = softmax(np.asarray(booster.predict(x[inside], raw_score=True)))
     r = report(np.array([y[i] for i in inside]), probs, head.classes)
     return {k: r[k] for k in ("n", "accuracy", "macro_f1", "ece")}
 

@@ -50,7 +50,13 @@ def load_forest(path: Path) -> _native.Forest:
         raise ModelError(f"{path}: only boosted tree models are supported (no trees or random-forest averaging)")
     n_class = int(header.get("num_tree_per_iteration", "1"))
     n_features = int(header["max_feature_idx"]) + 1
-    feat, thr, left, right, value, root, depth = [], [], [], [], [], [], []
+    feat: list[int] = []
+    thr: list[float] = []
+    left: list[int] = []
+    right: list[int] = []
+    value: list[float] = []
+    root: list[int] = []
+    depth: list[int] = []
     for t, tree in enumerate(trees):
         base = len(feat)
         root.append(base)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,7 +34,7 @@ def expected_calibration_error(probs: np.ndarray, y: np.ndarray, bins: int = 10)
     correct = (pred == y).astype(float)
     edges = np.linspace(0, 1, bins + 1)
     table, ece = [], 0.0
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+    for lo, hi in itertools.pairwise(edges):
         mask = (conf > lo) & (conf <= hi)
         if not mask.any():
             continue
@@ -61,7 +62,7 @@ def report(y: np.ndarray, probs: np.ndarray, classes: Sequence[str]) -> dict[str
                         "f1": round(float(f1), 3), "support": int(cm[i, :].sum())}
     ece, reliability = expected_calibration_error(probs, y)
     return {
-        "n": int(len(y)),
+        "n": len(y),
         "accuracy": round(float((pred == y).mean()), 4) if len(y) else 0.0,
         "macro_f1": round(float(np.mean(f1s)), 4) if f1s else 0.0,
         "ece": ece,

@@ -17,8 +17,8 @@ Per-row decisions (id, chosen model, each model's estimate) go to JSONL so anyon
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ import numpy as np
 from core.catalog import parse_catalog
 from core.events import Classification, Job
 from core.ports import AllHealthy
-from core.quality_memory import Estimate, MemoryConfig, QualityMemory, decode_vector, tier_prior
+from core.quality_memory import DIM, Estimate, MemoryConfig, QualityMemory, decode_vector, tier_prior
 from core.request import Request
 from core.routing import RoutingPolicy
 from models.classifier import ARTIFACTS, LgbmClassifier
@@ -60,6 +60,9 @@ class FrozenView:
     def estimates(self, job: Job, models: Any, now_ms: int) -> dict[str, Estimate]:
         return self.by_id[job.request_id]
 
+    def prepare(self, jobs: Any, models: Any, now_ms: int) -> None:
+        """Nothing to do: the estimates were computed when the memory was frozen."""
+
 
 def load(path: Path, models: list[str], all_rows: bool, prior_dir: Path, prices: list[float], folds: int = 0
          ) -> Rows:
@@ -76,7 +79,8 @@ def load(path: Path, models: list[str], all_rows: bool, prior_dir: Path, prices:
         classes = [priors[f].classify_batch([q])[0] for f, q in zip(by_fold, requests, strict=True)]
     else:
         classes = LgbmClassifier(prior_dir, embedder).classify_batch(requests)
-    vecs = np.stack([decode_vector(c.embedding) for c in classes])
+    decoded = [decode_vector(c.embedding) for c in classes]
+    vecs = np.stack([v if v is not None else np.zeros(DIM, dtype=np.float32) for v in decoded])
     quality = np.array([[r["outcomes"][m]["score"] for m in models] for r in raw], dtype=np.float64)
     cost = np.array([[_cost(r, m, (prices[2 * i], prices[2 * i + 1])) for i, m in enumerate(models)] for r in raw])
     return Rows([q.request_id for q in requests], requests, classes, vecs, quality, cost)
@@ -87,7 +91,8 @@ def catalog(models: list[str], prices: list[float], explore: float, thompson: bo
     return parse_catalog({
         "routing": {"explore_share": explore, "thompson": thompson},  # min_evidence as in production
         "providers": {"p": {"wire": "openai", "base_url": "http://eval"}},
-        "models": {m: {"provider": "p", "tier": t, "input_per_mtok": prices[2 * i], "output_per_mtok": prices[2 * i + 1],
+        "models": {m: {"provider": "p", "tier": t, "input_per_mtok": prices[2 * i],
+                       "output_per_mtok": prices[2 * i + 1],
                        "context_window": 10_000_000, "privacy": "zero_retention"}
                    for i, (m, t) in enumerate(zip(models, tiers, strict=True))},
     }, "<prequential>")
@@ -167,7 +172,8 @@ def prior_alone(rows: Rows, idx: np.ndarray) -> dict[str, Any]:
     points = []
     for t in np.quantile(need, np.linspace(0, 1, 41)):
         strong = need >= t
-        points.append({"strong_share": float(strong.mean()), "quality": float(np.where(strong, q[:, -1], q[:, 0]).mean()),
+        points.append({"strong_share": float(strong.mean()),
+                       "quality": float(np.where(strong, q[:, -1], q[:, 0]).mean()),
                        "cost_usd": float(np.where(strong, c[:, -1], c[:, 0]).sum())})
     return summary(points, q[:, [0, -1]], c[:, [0, -1]])
 

@@ -25,8 +25,8 @@ import numpy as np
 
 from core.catalog import parse_catalog
 from core.events import Classification, Job
-from core.request import Request
 from core.ports import AllHealthy
+from core.request import Request
 from core.routing import RoutingPolicy
 from core.tokens import estimate_tokens
 from models import datasets
@@ -155,7 +155,8 @@ def plot(result: dict[str, Any], path: Path) -> None:
     xs = [p["strong_share"] for p in result["curve"]]
     ax.plot(xs, [p["quality"] for p in result["curve"]], marker="o", ms=3, label="this router")
     ax.plot([0, 1], [result["all_weak"], result["all_strong"]], "--", color="grey", label="random")
-    ax.scatter([result["oracle"]["strong_share"]], [result["oracle"]["quality"]], color="green", label="oracle", zorder=3)
+    ax.scatter([result["oracle"]["strong_share"]], [result["oracle"]["quality"]], color="green", label="oracle",
+               zorder=3)
     ax.axhline(result["all_strong"], color="#c44", lw=0.8, label=f"all {result['strong']}")
     ax.axhline(result["all_weak"], color="#44c", lw=0.8, label=f"all {result['weak']}")
     ax.set_xlabel(f"share of calls to {result['strong']}")

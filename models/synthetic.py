@@ -98,7 +98,7 @@ _JA_PASSAGES = ("田中さんは3月12日に大阪支社で山本さんと会議
                 "昨日の会議では予算の見直しと新製品の発売日について話し合いました。")
 _JA_TOPICS = ("春", "海", "友情", "猫", "コーヒー", "宇宙", "秋の紅葉")
 _JA_PLACES = ("フランス", "ブラジル", "オーストラリア", "カナダ", "エジプト")
-_OTHER = {  # a few prompts per task in other languages, for script variety
+_OTHER: dict[str, dict[str, tuple[str, ...]]] = {  # a few prompts per task in other languages, for script variety
     "zh": {"math": ("{a}加{b}等于多少？", "解方程 {a}x + {b} = {c}。"), "knowledge_qa": ("长城有多长？", "法国的首都是哪里？"),
            "chat": ("你好！", "谢谢你"), "summarization": ("请总结以下内容：{p}",), "code": ("用Python写一个排序函数。",)},
     "ko": {"chat": ("안녕하세요!", "고마워요"), "knowledge_qa": ("한국의 수도는 어디인가요?",), "math": ("{a} 더하기 {b}는 얼마인가요?",),

@@ -136,14 +136,14 @@ def fit(rows: Sequence[Row], x: np.ndarray, head: Head, rounds: int = MAX_ROUNDS
     k = len(head.classes)
     booster = train_head(x[idx[parts["train"]]], y_all[parts["train"]], x[idx[parts["val"]]],
                          y_all[parts["val"]], k, rounds)
-    raw_val = booster.predict(x[idx[parts["val"]]], raw_score=True)
+    raw_val = np.asarray(booster.predict(x[idx[parts["val"]]], raw_score=True))
     temperature = fit_temperature(raw_val, y_all[parts["val"]])
     return booster, temperature, {s: idx[p] for s, p in parts.items()}
 
 
 def evaluate_head(booster: lgb.Booster, temperature: float, x: np.ndarray, y: np.ndarray,
                   classes: Sequence[str]) -> dict[str, Any]:
-    return report(y, softmax(booster.predict(x, raw_score=True), temperature), classes)
+    return report(y, softmax(np.asarray(booster.predict(x, raw_score=True)), temperature), classes)
 
 
 def _redact(url: str) -> str:
@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         booster.save_model(str(args.out / f"{head.name}.txt"))
         heads[head.name] = {
             "classes": list(head.classes), "temperature": temperature, "rounds": booster.current_iteration(),
-            "rows": {s: int(len(p)) for s, p in parts.items()},
+            "rows": {s: len(p) for s, p in parts.items()},
             "test": {k: metrics[k] for k in ("accuracy", "macro_f1", "ece")},
         }
         print(f"{head.name}: {booster.current_iteration()} rounds, T={temperature}, "

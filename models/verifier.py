@@ -76,8 +76,8 @@ SELECT t.text, r.final_tier, f.mean_score
 FROM (SELECT request_id, text FROM llm.request_texts FINAL WHERE text != '') AS t
 INNER JOIN (SELECT request_id, final_tier FROM llm.requests FINAL WHERE status = 'ok' AND final_tier BETWEEN 1 AND 3)
     AS r USING (request_id)
-INNER JOIN (SELECT request_id, avg(score) AS mean_score FROM llm.feedback FINAL WHERE score IS NOT NULL GROUP BY request_id)
-    AS f USING (request_id)
+INNER JOIN (SELECT request_id, avg(score) AS mean_score FROM llm.feedback FINAL WHERE score IS NOT NULL
+            GROUP BY request_id) AS f USING (request_id)
 """
 
 
@@ -137,14 +137,15 @@ def train(data: Path, out: Path, extra: list[tuple[str, int, int]] | None = None
                         callbacks=[lgb.early_stopping(15, verbose=False)])
     out.mkdir(parents=True, exist_ok=True)
     booster.save_model(str(out / "verifier.txt"))
-    p = booster.predict(x[te])
+    p = np.asarray(booster.predict(x[te]))
     ece, _ = expected_calibration_error(np.stack([1 - p, p], axis=1), y[te])
     reliability = binary_reliability(p, y[te])
-    by_tier = {str(t): {"n": int((te & (tiers == t)).sum()), "auc": round(roc_auc(y[te & (tiers == t)],
-                                                                                 booster.predict(x[te & (tiers == t)])), 4),
+    def auc_on(mask: np.ndarray) -> float:
+        return round(roc_auc(y[mask], np.asarray(booster.predict(x[mask]))), 4)
+
+    by_tier = {str(t): {"n": int((te & (tiers == t)).sum()), "auc": auc_on(te & (tiers == t)),
                         "accept_rate": round(float(y[te & (tiers == t)].mean()), 3)} for t in sorted(set(tiers_l))}
-    by_source = {s: round(roc_auc(y[te & (np.array(sources) == s)], booster.predict(x[te & (np.array(sources) == s)])), 4)
-                 for s in sorted(set(sources))}
+    by_source = {s: auc_on(te & (np.array(sources) == s)) for s in sorted(set(sources))}
     manifest = {
         "verifier_version": "verifier-" + hashlib.sha256((out / "verifier.txt").read_bytes()).hexdigest()[:10],
         "feature_version": FEATURE_VERSION, "n_features": N_FEATURES + len(EXTRA), "tier_priors": priors,
@@ -189,10 +190,12 @@ class LgbmVerifier:
         self.version = manifest["verifier_version"]
         self.priors = {int(k): v for k, v in manifest["tier_priors"].items()}
         if "\nobjective=binary sigmoid:1\n" not in (directory / "verifier.txt").read_text(encoding="utf-8")[:4096]:
-            raise ModelError(f"{directory}/verifier.txt: expected a binary model with sigmoid 1 (score = logistic(raw))")
+            raise ModelError(
+                f"{directory}/verifier.txt: expected a binary model with sigmoid 1 (score = logistic(raw))")
         self.forest = load_forest(directory / "verifier.txt")
         if self.forest.n_features != N_FEATURES + len(EXTRA):
-            raise ModelError(f"verifier.txt expects {self.forest.n_features} features, code makes {N_FEATURES + len(EXTRA)}")
+            raise ModelError(
+                f"verifier.txt expects {self.forest.n_features} features, code makes {N_FEATURES + len(EXTRA)}")
         self._row = np.empty(N_FEATURES + len(EXTRA), dtype=np.float32)
         self._raw = np.empty(1, dtype=np.float64)
 

@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 
 from core.catalog import ModelSpec
-from core.request import message_text
 from core.ports import Completion, CompletionRequest
+from core.request import message_text
 from providers.http import post_json, protocol_error
 
 API_VERSION = "2023-06-01"

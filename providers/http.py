@@ -12,8 +12,6 @@ from typing import Any
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
-from core.payload import MAX_ERROR_TEXT
-from core.scrub import scrub
 from core.errors import (
     ProviderError,
     ProviderProtocolError,
@@ -22,6 +20,8 @@ from core.errors import (
     ProviderTimeoutError,
     ProviderUnavailableError,
 )
+from core.payload import MAX_ERROR_TEXT
+from core.scrub import scrub
 
 CONNECT_TIMEOUT_S = 5.0
 WRITE_TIMEOUT_S = 10.0
@@ -53,7 +53,7 @@ def mapped_errors(provider: str, model: str) -> Iterator[None]:
         yield
     except ProviderError:
         raise
-    except (httpx.TimeoutException, TimeoutError, asyncio.TimeoutError) as exc:
+    except (httpx.TimeoutException, TimeoutError) as exc:
         msg = f"{provider}/{model}: timed out ({type(exc).__name__})"
         raise ProviderTimeoutError(msg, provider=provider, model=model) from exc
     except httpx.TransportError as exc:
@@ -68,7 +68,7 @@ def raise_for_status(response: httpx.Response, provider: str, model: str) -> Non
         return
     detail = _error_detail(response)
     msg = f"{provider}/{model}: HTTP {status}: {detail}"
-    kw = {"provider": provider, "model": model, "status": status}
+    kw: dict[str, Any] = {"provider": provider, "model": model, "status": status}
     if status == 429:
         raise ProviderRateLimitedError(msg, retry_after=parse_retry_after(response.headers.get("retry-after")), **kw)
     if status in (408, 504):

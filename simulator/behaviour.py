@@ -86,7 +86,8 @@ def _answer(model: str, prompt: str, tokens: int) -> str:
 
     rng = random.Random(f"{model}\x1f{prompt}")
     head = prompt.strip().splitlines()[0][:80] if prompt.strip() else ""
-    vocab, sep = _EN, " "
+    vocab: tuple[str, ...] = _EN
+    sep = " "
     if any("\u3040" <= ch <= "\u30ff" for ch in prompt[:500]):
         vocab, sep = _JA, ""
     elif any("\uac00" <= ch <= "\ud7af" for ch in prompt[:500]):

@@ -169,7 +169,8 @@ async def anthropic_messages(request: web.Request) -> web.Response:
     out = await _play(state, model, text, max_tokens, _last_user(messages))
     if out.status != 200:
         kind = "overloaded_error" if out.status in (503, 529) else "api_error"
-        return _json({"type": "error", "error": {"type": kind, "message": _error_text(state, model, request, out.kind)}},
+        message = _error_text(state, model, request, out.kind)
+        return _json({"type": "error", "error": {"type": kind, "message": message}},
                      out.status, _error_headers(state, model))
     stop = "max_tokens" if out.finish_reason == "length" else "end_turn"
     return _json({

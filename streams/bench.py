@@ -71,8 +71,8 @@ def run_bench(settings: Settings, n: int, workers: int, latency_ms: int = 0) -> 
         return _slow_provider_bench(s, run_dir, n, latency_ms)
     with Stack(s, run_dir, sim_config={"default": {"latency_ms": 0}}, pipeline_workers=workers).start(
             lambda m: print(f"[bench] {m}", flush=True)) as stack:
-        procs = {"sink": stack.sink, "simulator": stack.sim, **{p.name: p for p in stack.pipelines}}
-        procs = {k: v for k, v in procs.items() if v is not None}
+        found = {"sink": stack.sink, "simulator": stack.sim, **{p.name: p for p in stack.pipelines}}
+        procs = {k: v for k, v in found.items() if v is not None}
         if stack.broker is not None:
             procs["kafka"] = Proc("kafka", stack.broker.process, stack.broker.log_path)
         _phase(stack, "warm-", 500, None)
@@ -93,10 +93,10 @@ def run_bench(settings: Settings, n: int, workers: int, latency_ms: int = 0) -> 
               f"overhead p50 {paced['p50_ms']} ms, p99 {paced['p99_ms']} ms, mean {paced['mean_ms']} ms")
         print(f"        p50 by tenth of the paced run (ms): {paced['p50_by_tenth_ms']}")
         print(f"CPU during the burst ({wall:.1f}s wall, 2 cores = {2 * wall:.1f} core-seconds):")
-        for name in procs:
+        for name, proc in procs.items():
             used = cpu1[name] - cpu0[name]
             print(f"  {name:<12} {used:6.1f} s  ({100 * used / wall:5.1f}% of one core), "
-                  f"peak RSS {procs[name].rss_mb():.0f} MiB")
+                  f"peak RSS {proc.rss_mb():.0f} MiB")
         print("Where each worker's CPU time went during the burst (py-spy; stage: the agent on the stack, "
               "layer: whose code was running):" + (f" unavailable: {sampling.missing}" if sampling.missing else ""))
         for name, counts in profiles.items():

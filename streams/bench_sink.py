@@ -107,7 +107,7 @@ def run_bench_sink(settings: Settings, rows: int) -> int:
         times = []
         for _ in range(3):
             t0 = time.perf_counter()
-            cols, result = writer.query(sql, params)
+            _, result = writer.query(sql, params)
             times.append(time.perf_counter() - t0)
         print(f"  {name:<26} {statistics.median(times) * 1000:8.0f} ms  ({len(result)} rows)", flush=True)
     return 0

@@ -10,6 +10,7 @@ once, a row per request, and no gap beyond the planned outage.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import shutil
@@ -88,7 +89,7 @@ def drive(stack: Stack, name: str, n: int, rate: float, fault: Fault | None = No
     out = Outcome(name, sent=n, answered_once=len(got.responses), duplicates=got.duplicates,
                   lost=len(got.missing_from(ids)))
     stamps = sorted(got.timestamps_ms.values())
-    out.max_gap_s = round(max((b - a for a, b in zip(stamps, stamps[1:], strict=False)), default=0) / 1000, 1)
+    out.max_gap_s = round(max((b - a for a, b in itertools.pairwise(stamps)), default=0) / 1000, 1)
     out.recovery_s = marks.get("recovery")
     from_ms = marks.get("from_ms")
     if out.recovery_s is None and from_ms is not None:

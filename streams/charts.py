@@ -9,7 +9,7 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")  # headless: files only
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 Rows = list[dict[str, Any]]
 _BANDS = ((0, 20, "#d8f0d8", "healthy < 20%"), (20, 40, "#fbefc5", "watch 20-40%"), (40, 100, "#f6d0d0", "act > 40%"))

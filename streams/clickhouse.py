@@ -41,7 +41,7 @@ def connect(url: str, password: str = "") -> Client:
         if password:
             return clickhouse_connect.get_client(dsn=url, password=password)
         return clickhouse_connect.get_client(dsn=url)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any driver error becomes one ConfigError naming the URL (redacted)
         msg = f"cannot open ClickHouse at {redact_url(url)}: {type(exc).__name__}: {exc}"
         raise ConfigError(msg) from None
 

@@ -16,7 +16,6 @@ from streams.client import Collected, collect, publish, run
 from streams.report import render, write_report
 from streams.stack import Stack, run_settings
 
-
 RATE = 120.0  # requests per second: steady upstream traffic, below the pipeline's capacity
 
 

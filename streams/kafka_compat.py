@@ -37,4 +37,4 @@ def patch_closed_transport_send() -> None:
             raise KafkaConnectionError(f"Connection at {self._host}:{self._port} broken: {err}") from err
 
     setattr(send, _PATCHED, True)
-    _conn.AIOKafkaConnection.send = send  # type: ignore[method-assign]
+    _conn.AIOKafkaConnection.send = send

@@ -39,7 +39,8 @@ def table(rows: list[dict[str, Any]], title: str) -> str:
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
 
     def line(values: list[str]) -> str:
-        return "  " + "  ".join(v.rjust(w) if i else v.ljust(w) for i, (v, w) in enumerate(zip(values, widths)))
+        pairs = enumerate(zip(values, widths, strict=False))
+        return "  " + "  ".join(v.rjust(w) if i else v.ljust(w) for i, (v, w) in pairs)
 
     return "\n".join([title, line(cols), "  " + "  ".join("-" * w for w in widths), *map(line, cells)]) + "\n"
 
@@ -93,7 +94,8 @@ def _html(data: dict[str, list[dict[str, Any]]], pngs: list[tuple[str, Path]]) -
              "</style></head><body><h1>LLM router report</h1>"]
     for title, png in pngs:
         encoded = base64.b64encode(png.read_bytes()).decode()
-        parts.append(f"<h2>{html.escape(title)}</h2><img alt='{html.escape(title)}' src='data:image/png;base64,{encoded}'>")
+        parts.append(f"<h2>{html.escape(title)}</h2>"
+                     f"<img alt='{html.escape(title)}' src='data:image/png;base64,{encoded}'>")
     for name, title, limit in SECTIONS:
         rows = data[name][: limit * 5]
         parts.append(f"<h2>{html.escape(title)}</h2>")

@@ -9,22 +9,22 @@ from dataclasses import dataclass
 
 import httpx
 
+from agents import PipelineDeps, SinkDeps
+from core.budget import Ledger
 from core.catalog import load_catalog
 from core.clock import SystemClock
-from core.budget import Ledger
 from core.config import Settings
-from core.outcomes import reference_rows
 from core.drift import DriftMonitor
-from core.invocation import Invoker, RetryPolicy
 from core.health import HealthBoard
-from core.quality_memory import MemoryView, QualityMemory
 from core.ingress import Ingress
+from core.invocation import Invoker, RetryPolicy
+from core.outcomes import reference_rows
+from core.ports import Outbox
+from core.quality_memory import MemoryView, QualityMemory
 from core.reply_topics import ReplyTopics
 from core.routing import RoutingPolicy
 from core.topics import TopicNames
 from core.verification import CascadeLimits
-from agents import PipelineDeps, SinkDeps
-from core.ports import Outbox
 from models.classifier import LgbmClassifier
 from models.embedding import PromptEmbedder
 from models.verifier import LgbmVerifier

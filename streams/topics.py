@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 
 from core.errors import ConfigError
 from core.topics import TopicNames
-
 
 OUTCOME_RETENTION_MS = 35 * 86_400_000  # budget ledgers are rebuilt from a month of outcomes
 
@@ -30,11 +31,9 @@ async def ensure_topics(bootstrap: str, names: TopicNames, partitions: int, repl
         wanted = [n for n in names.all() if n not in existing]
         if not wanted:
             return []
-        try:
+        with contextlib.suppress(TopicAlreadyExistsError):  # another process won the race: they exist, enough
             await admin.create_topics([NewTopic(n, num_partitions=partitions, replication_factor=replication,
                                                 topic_configs=topic_config(n, names)) for n in wanted])
-        except TopicAlreadyExistsError:
-            pass  # another process won the race; the topics exist, which is all we need
         return wanted
     finally:
         await admin.close()

@@ -8,8 +8,8 @@ from typing import Any
 from core.catalog import ModelSpec
 from core.errors import ProviderError
 from core.events import Classification, Job
-from core.request import Request
 from core.ports import Completion, CompletionRequest
+from core.request import Request
 
 
 class FakeClock:

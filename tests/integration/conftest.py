@@ -16,6 +16,7 @@ from core.config import Settings
 from devenv.kafka import start_broker
 from streams.stack import Stack, run_settings
 
+
 @pytest.fixture(scope="session")
 def bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")

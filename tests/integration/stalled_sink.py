@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import faust
 
@@ -19,7 +19,7 @@ from streams.outbox import FaustOutbox
 
 
 class DownClickHouse:
-    rows_written: dict[str, int] = {}
+    rows_written: ClassVar[dict[str, int]] = {}
 
     def insert(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
         print(f"insert of {len(rows)} rows refused: server down", flush=True)

@@ -10,8 +10,8 @@ import pytest
 
 from core import outcomes
 from core.events import Attempt
-from streams.clickhouse import OutcomeWriter, connect, migrate, migrations
 from models.train import outcome_rows
+from streams.clickhouse import OutcomeWriter, connect, migrate, migrations
 from tests.fakes import job
 from tests.fakes import request as make_request
 
@@ -79,5 +79,6 @@ def test_verifier_feedback_rows_join_texts_outcomes_and_feedback(chdb_path: Path
     j.attempts.append(a)
     writer.insert("request_texts", [outcomes.text_row(j, 1_800_000_000_001)])
     writer.insert("requests", [outcomes.request_row(j, "ok", "", a, 1_800_000_000_002)])
-    writer.insert("feedback", [outcomes.feedback_row({"request_id": "vf-1", "score": 0.2, "source": "t"}, 1_800_000_000_003)])
+    writer.insert("feedback",
+                  [outcomes.feedback_row({"request_id": "vf-1", "score": 0.2, "source": "t"}, 1_800_000_000_003)])
     assert ("verifier feedback prompt", 2, 0) in feedback_rows(client)

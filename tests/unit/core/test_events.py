@@ -4,7 +4,7 @@ import orjson
 import pytest
 
 from core.errors import InvalidRequestError
-from core.events import Attempt, Classification, Decision, Candidate, Job, Verification
+from core.events import Attempt, Candidate, Classification, Decision, Job, Verification
 from core.request import parse_request
 
 

@@ -78,7 +78,7 @@ def test_reply_topics_internal_foreign_and_missing_are_refused_on_the_default_to
              "globex.replies": "not allowed", "acme.nowhere": "does not exist", "bad topic!": "not a legal"}
     for topic, why in cases.items():
         outs = _run(_req(reply_topic=topic))
-        assert [o.topic for o in outs][0] == NAMES.responses, topic
+        assert outs[0].topic == NAMES.responses, topic
         assert why in _response(outs)["error"]["message"], topic
         assert NAMES.classified not in [o.topic for o in outs]
     assert _response(_run(_req(reply_topic="acme.nowhere")))["error"]["code"] == "reply_topic_missing"

@@ -25,7 +25,7 @@ def _setup(catalog: Catalog, script: dict, tier: int = 1, **overrides: object):
 
 
 async def test_success_first_time(catalog: Catalog) -> None:
-    inv, j, provider, _ = _setup(catalog, {})
+    inv, j, _provider, _ = _setup(catalog, {})
     attempts = await inv.run(j)
     assert [(a.model, a.status) for a in attempts] == [("llama-3-1-8b", "ok")]
     assert attempts[0].cost_usd == pytest.approx(catalog.model("llama-3-1-8b").cost_usd(10, 20))
@@ -48,7 +48,7 @@ async def test_retry_after_is_honoured(catalog: Catalog) -> None:
 
 
 async def test_rejection_is_not_retried_and_falls_back(catalog: Catalog) -> None:
-    inv, j, provider, clock = _setup(catalog, {"llama-3-1-8b": [ProviderRejectedError("400", status=400)]})
+    inv, j, _, clock = _setup(catalog, {"llama-3-1-8b": [ProviderRejectedError("400", status=400)]})
     attempts = await inv.run(j)
     assert [(a.model, a.status, a.fallback) for a in attempts] == [
         ("llama-3-1-8b", "error", False), ("gemini-2-0-flash-lite", "ok", True)]
@@ -86,7 +86,7 @@ async def test_past_deadline_makes_no_call(catalog: Catalog) -> None:
 async def test_model_removed_by_a_reload_becomes_a_failed_attempt(catalog: Catalog) -> None:
     from dataclasses import replace
 
-    inv, j, provider, _ = _setup(catalog, {})
+    inv, j, _provider, _ = _setup(catalog, {})
     inv.catalog = replace(catalog, models={k: v for k, v in catalog.models.items() if k != "llama-3-1-8b"})
     attempts = await inv.run(j)
     assert [(a.model, a.status, a.error_code) for a in attempts] == [("llama-3-1-8b", "error", "model_removed")]

@@ -7,8 +7,8 @@ import pytest
 from core.catalog import Catalog
 from core.errors import RoutingError
 from core.events import Attempt
-from core.request import DataPolicy
 from core.ports import AllHealthy
+from core.request import DataPolicy
 from core.routing import RoutingPolicy, fallback_chain
 from tests.fakes import DownModels, FixedSpend, job
 
@@ -73,7 +73,8 @@ def test_context_window_skips_small_models(policy: RoutingPolicy) -> None:
     long_text = "word " * 160_000  # ~200k tokens: beyond every model but the 1M-context ones
     d = policy.decide(job(1, messages=[{"role": "user", "content": long_text}]), AllHealthy())
     assert d.model == "gemini-2-0-flash-lite"
-    assert policy.decide(job(2, messages=[{"role": "user", "content": long_text}]), AllHealthy()).model == "gpt-4-1-mini"
+    decided = policy.decide(job(2, messages=[{"role": "user", "content": long_text}]), AllHealthy())
+    assert decided.model == "gpt-4-1-mini"
     assert {c.skipped for c in d.candidates if c.model != d.model} >= {"context_window"}
 
 
@@ -137,8 +138,8 @@ def test_realtime_skips_slow_models(catalog: Catalog) -> None:
 
 
 def test_load_spreads_across_equivalent_models(policy: RoutingPolicy) -> None:
-    equal = replace(policy.catalog, models={**policy.catalog.models,
-                                            "llama-clone": replace(policy.catalog.model("llama-3-1-8b"), name="llama-clone")})
+    clone = replace(policy.catalog.model("llama-3-1-8b"), name="llama-clone")
+    equal = replace(policy.catalog, models={**policy.catalog.models, "llama-clone": clone})
     p = RoutingPolicy(equal)
     assert p.decide(job(1), DownModels(loads={"llama-3-1-8b": 0.9, "llama-clone": 0.1})).model == "llama-clone"
     d = p.decide(job(1), DownModels(loads={"llama-3-1-8b": 0.1, "llama-clone": 0.9}))

@@ -59,7 +59,8 @@ def test_multilingual_check_set(clf: LgbmClassifier) -> None:
     preds = clf.classify_batch([_req(row["text"]) for row in CHECK_SET])
     hits = [p.task_type == row["task"] for p, row in zip(preds, CHECK_SET, strict=True)]
     ja_hits = [h for h, row in zip(hits, CHECK_SET, strict=True) if row["lang"] == "ja"]
-    assert sum(hits) / len(hits) >= 0.6, [(r["text"][:20], p.task_type) for r, p, h in zip(CHECK_SET, preds, hits, strict=True) if not h]
+    misses = [(r["text"][:20], p.task_type) for r, p, h in zip(CHECK_SET, preds, hits, strict=True) if not h]
+    assert sum(hits) / len(hits) >= 0.6, misses
     assert sum(ja_hits) / len(ja_hits) >= 0.5
 
 
@@ -73,5 +74,5 @@ def test_feature_layout_mismatch_is_refused(tmp_path: Path) -> None:
 
 
 def test_missing_artifact_names_the_fix(tmp_path: Path) -> None:
-    with pytest.raises(ModelError, match="python -m models.train"):
+    with pytest.raises(ModelError, match=r"python -m models\.train"):
         LgbmClassifier(tmp_path)

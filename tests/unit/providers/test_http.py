@@ -15,7 +15,7 @@ def test_retry_after_seconds_and_http_date() -> None:
     assert parse_retry_after(None) is None
 
 
-async def test_a_provider_that_echoes_the_key_never_gets_it_into_an_error(catalog) -> None:  # noqa: ANN001
+async def test_a_provider_that_echoes_the_key_never_gets_it_into_an_error(catalog) -> None:
     """Every adapter: a 401 body quoting the key (and key-shaped strings) comes back scrubbed."""
     import httpx
     import pytest

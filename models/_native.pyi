@@ -1,0 +1,19 @@
+"""Types of the C extension built from models/native/ (pip install builds it)."""
+
+from collections.abc import Sequence
+
+import numpy as np
+
+class Forest:
+    n_class: int
+    n_trees: int
+    n_features: int
+    def __init__(self, feat: np.ndarray, thr: np.ndarray, left: np.ndarray, right: np.ndarray, value: np.ndarray,
+                 root: np.ndarray, depth: np.ndarray, n_class: int, n_features: int) -> None: ...
+    def raw(self, x: np.ndarray, out: np.ndarray) -> None: ...
+
+def configure(**kwargs: object) -> None: ...
+def featurize_into(out: np.ndarray, text: str, n_messages: int, has_system: bool) -> None: ...
+def featurize_rows(out: np.ndarray, texts: Sequence[str], n_messages: Sequence[int],
+                   has_system: Sequence[bool]) -> None: ...
+def pii_candidate(text: str) -> bool: ...
