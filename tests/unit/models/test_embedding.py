@@ -39,3 +39,16 @@ def test_the_word_cache_is_bounded(embedder: PromptEmbedder, monkeypatch: pytest
         assert len(embedder._words) <= 50
     assert embedder.token_ids("word7 other7") == embedder._tokenizer.encode("word7 other7",
                                                                             add_special_tokens=False).ids
+
+
+def test_neighbour_agreement_counts_rows_whose_neighbours_share_their_task() -> None:
+    from models.embedding_eval import agreement
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(2, DIM))
+    vecs = np.concatenate([c + 0.05 * rng.normal(size=(12, DIM)) for c in centres]).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    tasks = ["math"] * 12 + ["code"] * 12
+    assert agreement(vecs, tasks, k=5, chunk=7).all()
+    tasks[0] = "code"  # a mislabelled row: its neighbours say math
+    assert not agreement(vecs, tasks, k=5)[0]

@@ -1,0 +1,53 @@
+"""How well the prompt embedding groups prompts by task, per language: ``python -m models.embedding_eval``.
+
+For every labelled prompt of the training corpus (shared data plus the templated rows), the task
+most common among its 10 nearest other prompts (cosine, over all languages) is compared with its
+own. Non-English prompts here are templated (``models/synthetic.py``), so their figures are an upper
+bound: near-duplicates of one template find each other easily. English rows are real prompts.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from models.embedding import PromptEmbedder
+from models.train import DEFAULT_DATA, corpus
+
+K = 10
+
+
+def agreement(vecs: np.ndarray, tasks: list[str], k: int = K, chunk: int = 2048) -> np.ndarray:
+    """Per row: 1 when the majority task of its k nearest other rows is its own task."""
+    hits = np.zeros(len(tasks), dtype=bool)
+    for lo in range(0, len(tasks), chunk):
+        sims = vecs[lo:lo + chunk] @ vecs.T
+        for i in range(sims.shape[0]):
+            sims[i, lo + i] = -2.0  # not itself
+        top = np.argpartition(-sims, k, axis=1)[:, :k]
+        for i, nn in enumerate(top):
+            hits[lo + i] = Counter(tasks[j] for j in nn).most_common(1)[0][0] == tasks[lo + i]
+    return hits
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m models.embedding_eval", description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    args = parser.parse_args(argv)
+    rows = [r for r in corpus(args.data) if r.task is not None]
+    vecs = PromptEmbedder().embed([r.text for r in rows])
+    hits = agreement(vecs, [str(r.task) for r in rows])
+    by_lang: dict[str, list[bool]] = defaultdict(list)
+    for r, h in zip(rows, hits, strict=True):
+        by_lang[r.lang].append(bool(h))
+    print(f"| language | prompts | task of the {K} nearest = own task |\n|---|---|---|")
+    for lang, hs in sorted(by_lang.items(), key=lambda kv: -len(kv[1])):
+        print(f"| {lang} | {len(hs)} | {np.mean(hs):.3f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
