@@ -9,20 +9,27 @@ from collections import defaultdict
 
 from core.breaker import BreakerSettings, CircuitBreaker, TokenBucket, Transition
 from core.catalog import Catalog
+from core.catalog_ref import CatalogRef, as_ref
 from core.clock import Clock
 
 
 class HealthBoard:
-    def __init__(self, catalog: Catalog, clock: Clock, breaker: BreakerSettings | None = None) -> None:
-        self.catalog = catalog
+    def __init__(self, catalog: Catalog | CatalogRef, clock: Clock, breaker: BreakerSettings | None = None) -> None:
+        self.ref = as_ref(catalog)
         self.clock = clock
         self.breaker_settings = breaker or BreakerSettings()
         self.in_flight: dict[str, int] = defaultdict(int)
         self.breakers: dict[str, CircuitBreaker] = {}
-        self._slots: dict[str, asyncio.Semaphore] = {}
-        self._rpm: dict[str, TokenBucket] = {}
-        self._tpm: dict[str, TokenBucket] = {}
+        # keyed by the limit too: a reload that changes a model's limit gets a fresh slot pool or bucket
+        self._slots: dict[tuple[str, int], asyncio.Semaphore] = {}
+        self._held: dict[str, list[asyncio.Semaphore]] = defaultdict(list)  # released into the pool taken from
+        self._rpm: dict[tuple[str, int], TokenBucket] = {}
+        self._tpm: dict[tuple[str, int], TokenBucket] = {}
         self.transitions: list[Transition] = []
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.ref.current
 
     def breaker(self, model: str) -> CircuitBreaker:
         b = self.breakers.get(model)
@@ -66,13 +73,14 @@ class HealthBoard:
         """A concurrency slot for ``model`` (waiting up to ``timeout_s``); False if none came."""
         limit = self._limit(model)
         if limit:
-            slot = self._slots.get(model)
+            slot = self._slots.get((model, limit))
             if slot is None:
-                slot = self._slots[model] = asyncio.Semaphore(limit)
+                slot = self._slots[model, limit] = asyncio.Semaphore(limit)
             try:
                 await asyncio.wait_for(slot.acquire(), timeout_s)
             except TimeoutError:
                 return False
+            self._held[model].append(slot)
         self.in_flight[model] += 1
         return True
 
@@ -82,9 +90,9 @@ class HealthBoard:
 
     def release(self, model: str) -> None:
         self.in_flight[model] -= 1
-        slot = self._slots.get(model)
-        if slot is not None:
-            slot.release()
+        held = self._held.get(model)
+        if held:
+            held.pop().release()
 
     def rate_wait(self, model: str, tokens: int) -> float:
         """Seconds to wait before a call of ``tokens`` fits the model's rpm and tpm (0: go now)."""
@@ -94,10 +102,10 @@ class HealthBoard:
         now = self.clock.monotonic()
         wait = 0.0
         if spec.rpm:
-            bucket = self._rpm.setdefault(model, TokenBucket(spec.rpm, now))
+            bucket = self._rpm.setdefault((model, spec.rpm), TokenBucket(spec.rpm, now))
             wait = max(wait, bucket.wait_time(1, now))
         if spec.tpm:
-            bucket = self._tpm.setdefault(model, TokenBucket(spec.tpm, now))
+            bucket = self._tpm.setdefault((model, spec.tpm), TokenBucket(spec.tpm, now))
             wait = max(wait, bucket.wait_time(tokens, now))
         return wait
 

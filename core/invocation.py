@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from core.breaker import HEALTH_FAILURES
 from core.catalog import Catalog, ModelSpec
+from core.catalog_ref import CatalogRef, as_ref
 from core.clock import Clock
 from core.errors import ProviderError
 from core.events import Attempt, Job
@@ -39,14 +40,18 @@ class Invoker:
     """Runs the attempt plan for a job against the providers named by the catalog."""
 
     def __init__(
-        self, catalog: Catalog, providers: Mapping[str, Provider], clock: Clock, retry: RetryPolicy | None = None,
-        board: HealthBoard | None = None,
+        self, catalog: Catalog | CatalogRef, providers: Mapping[str, Provider], clock: Clock,
+        retry: RetryPolicy | None = None, board: HealthBoard | None = None,
     ) -> None:
-        self.catalog = catalog
+        self.ref = as_ref(catalog)
         self.providers = providers
         self.clock = clock
         self.retry = retry or RetryPolicy()
-        self.board = board or HealthBoard(catalog, clock)
+        self.board = board or HealthBoard(self.ref, clock)
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.ref.current
 
     async def run(self, job: Job) -> list[Attempt]:
         assert job.decision is not None

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.catalog import Catalog, ModelSpec
+from core.catalog_ref import CatalogRef, as_ref
 from core.errors import RoutingError
 from core.events import Candidate, Decision, Job
 from core.ports import HealthView, NoSpend, QualityView, SpendView
@@ -67,16 +68,25 @@ class _Need:
 
 
 class RoutingPolicy:
-    """Pick a model for a job. Built per catalog (``reload`` swaps it); ``decide`` is pure."""
+    """Pick a model for a job from the running catalog (read per call); ``decide`` is pure."""
 
-    def __init__(self, catalog: Catalog) -> None:
-        self.reload(catalog)
+    def __init__(self, catalog: Catalog | CatalogRef) -> None:
+        self.ref = as_ref(catalog)
+        self._ordered_for = (-1, list[ModelSpec]())
 
-    def reload(self, catalog: Catalog) -> None:
-        self.catalog = catalog
-        self._ordered = sorted(
-            catalog.models.values(), key=lambda m: (m.tier, m.input_per_mtok + m.output_per_mtok, m.name)
-        )
+    @property
+    def catalog(self) -> Catalog:
+        return self.ref.current
+
+    @property
+    def _ordered(self) -> list[ModelSpec]:
+        """The catalog's models, cheapest first within a tier (re-derived when the catalog changes)."""
+        version, ordered = self._ordered_for
+        if version != self.ref.version:
+            ordered = sorted(self.catalog.models.values(),
+                             key=lambda m: (m.tier, m.input_per_mtok + m.output_per_mtok, m.name))
+            self._ordered_for = (self.ref.version, ordered)
+        return ordered
 
     def target_tier(self, job: Job) -> int:
         """Classifier tier, raised by low confidence (cold start), request floors and escalations."""

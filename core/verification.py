@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from core.catalog_ref import CatalogRef
 from core.events import Attempt, Job, Verification
 from core.validators import code_syntax, json_problem, refusal, repetition, wrong_language
 
@@ -23,8 +24,12 @@ class Step(Enum):
 @dataclass(frozen=True, slots=True)
 class CascadeLimits:
     max_escalations: int
-    top_tier: int
+    catalog: CatalogRef  # the running catalog: its top tier caps an escalation (a reload applies at once)
     thresholds: tuple[float, ...] = ()  # learned-score threshold per tier (index 0 = tier 1); missing: 0
+
+    @property
+    def top_tier(self) -> int:
+        return self.catalog.current.top_tier
 
     def threshold(self, tier: int) -> float:
         return self.thresholds[tier - 1] if 0 < tier <= len(self.thresholds) else 0.0

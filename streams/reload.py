@@ -11,20 +11,17 @@ import logging
 from pathlib import Path
 
 from core.catalog import Catalog, load_catalog
+from core.catalog_ref import CatalogRef
 from core.errors import ConfigError
-from core.health import HealthBoard
-from core.invocation import Invoker
 from core.quality_memory import QualityMemory
-from core.routing import RoutingPolicy
 
 log = logging.getLogger(__name__)
 
 
 class CatalogReloader:
-    def __init__(self, path: Path, sim_url: str, policy: RoutingPolicy, invoker: Invoker, board: HealthBoard,
-                 memory: QualityMemory | None = None) -> None:
+    def __init__(self, path: Path, sim_url: str, ref: CatalogRef, memory: QualityMemory | None = None) -> None:
         self.path, self.sim_url = path, sim_url
-        self.policy, self.invoker, self.board, self.memory = policy, invoker, board, memory
+        self.ref, self.memory = ref, memory
         self._mtime = self._stat()
 
     def _stat(self) -> float:
@@ -44,7 +41,7 @@ class CatalogReloader:
         except ConfigError as exc:
             log.error("catalog change refused, keeping the running one: %s", exc)
             return False
-        new_providers = set(catalog.providers) - set(self.policy.catalog.providers)
+        new_providers = set(catalog.providers) - set(self.ref.current.providers)
         if new_providers:
             log.error("catalog change refused: new providers %s need a restart", sorted(new_providers))
             return False
@@ -53,8 +50,7 @@ class CatalogReloader:
         return True
 
     def apply(self, catalog: Catalog) -> None:
-        self.policy.reload(catalog)
-        self.invoker.catalog = catalog
-        self.board.catalog = catalog
+        """Swap the one holder every stage reads (the memory first learns the new models' names)."""
         if self.memory is not None:
             self.memory.ensure(catalog.models)
+        self.ref.swap(catalog)

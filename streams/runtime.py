@@ -12,6 +12,7 @@ import httpx
 from agents import PipelineDeps, SinkDeps
 from core.budget import Ledger
 from core.catalog import load_catalog
+from core.catalog_ref import CatalogRef
 from core.clock import SystemClock
 from core.config import Settings
 from core.drift import DriftMonitor
@@ -47,15 +48,16 @@ class PipelineRuntime:
 def pipeline_runtime(settings: Settings, outbox: Outbox,
                      topic_exists: Callable[[str], bool] | None = None) -> PipelineRuntime:
     catalog = load_catalog(settings.catalog_path, settings.sim_url)
+    ref = CatalogRef(catalog)  # the one holder: every part below reads the running catalog through it
     providers, clients = build_providers(catalog)
     clock = SystemClock()
     memory = QualityMemory(catalog.models) if settings.quality_memory else None
     classifier = LgbmClassifier(settings.model_dir, PromptEmbedder() if memory is not None else None)
     worker = f"{socket.gethostname()}-{os.getpid()}"
-    board, ledger, policy = HealthBoard(catalog, clock), Ledger(), RoutingPolicy(catalog)
-    invoker = Invoker(catalog, providers, clock, RetryPolicy(settings.max_attempts_per_model), board)
+    board, ledger, policy = HealthBoard(ref, clock), Ledger(), RoutingPolicy(ref)
+    invoker = Invoker(ref, providers, clock, RetryPolicy(settings.max_attempts_per_model), board)
     names = TopicNames(settings.topic_prefix)
-    reply_topics = ReplyTopics(names, _ReplyPatterns(policy), settings.app_id)
+    reply_topics = ReplyTopics(names, _ReplyPatterns(ref), settings.app_id)
     deps = PipelineDeps(
         names=names,
         ingress=Ingress(names, reply_topics, topic_exists, settings.max_request_bytes),
@@ -66,33 +68,33 @@ def pipeline_runtime(settings: Settings, outbox: Outbox,
         health=board,
         spend=ledger,
         invoker=invoker,
-        limits=CascadeLimits(settings.max_escalations, catalog.top_tier, settings.verify_thresholds),
+        limits=CascadeLimits(settings.max_escalations, ref, settings.verify_thresholds),
         verifier=LgbmVerifier(settings.model_dir),
         clock=clock,
         outbox=outbox,
         max_in_flight=settings.max_in_flight,
         worker=worker,
         store_prompts=settings.store_prompts,
-        quality=None if memory is None else MemoryView(memory, lambda m: policy.catalog.models[m].tier),
+        quality=None if memory is None else MemoryView(memory, lambda m: ref.current.models[m].tier),
     )
-    reloader = CatalogReloader(settings.catalog_path, settings.sim_url, policy, invoker, board, memory)
+    reloader = CatalogReloader(settings.catalog_path, settings.sim_url, ref, memory)
     return PipelineRuntime(deps, clients, ledger, reloader, memory)
 
 
 class _ReplyPatterns(Mapping[str, tuple[str, ...]]):
     """The running catalog's reply-topic patterns (a catalog reload applies at once)."""
 
-    def __init__(self, policy: RoutingPolicy) -> None:
-        self.policy = policy
+    def __init__(self, ref: CatalogRef) -> None:
+        self.ref = ref
 
     def __getitem__(self, tenant: str) -> tuple[str, ...]:
-        return self.policy.catalog.reply_topics[tenant]
+        return self.ref.current.reply_topics[tenant]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.policy.catalog.reply_topics)
+        return iter(self.ref.current.reply_topics)
 
     def __len__(self) -> int:
-        return len(self.policy.catalog.reply_topics)
+        return len(self.ref.current.reply_topics)
 
 
 def sink_writer(settings: Settings) -> OutcomeWriter:

@@ -87,6 +87,6 @@ async def test_model_removed_by_a_reload_becomes_a_failed_attempt(catalog: Catal
     from dataclasses import replace
 
     inv, j, _provider, _ = _setup(catalog, {})
-    inv.catalog = replace(catalog, models={k: v for k, v in catalog.models.items() if k != "llama-3-1-8b"})
+    inv.ref.swap(replace(catalog, models={k: v for k, v in catalog.models.items() if k != "llama-3-1-8b"}))
     attempts = await inv.run(j)
     assert [(a.model, a.status, a.error_code) for a in attempts] == [("llama-3-1-8b", "error", "model_removed")]

@@ -4,6 +4,7 @@ import numpy as np
 import orjson
 
 from core.catalog import Catalog
+from core.catalog_ref import CatalogRef
 from core.events import Job
 from core.invocation import Invoker
 from core.ports import AllHealthy
@@ -61,7 +62,7 @@ async def test_full_path_escalates_an_empty_answer(catalog: Catalog) -> None:
     provider = ScriptedProvider({"llama-3-1-8b": [ok(content="")]}, clock)
     invoker = Invoker(catalog, {p: provider for p in catalog.providers}, clock)
     policy = RoutingPolicy(catalog)
-    limits = CascadeLimits(2, catalog.top_tier)
+    limits = CascadeLimits(2, CatalogRef(catalog))
     outs = accept_requests([_in(_valid("e1"))], StubClassifier(tier=1), NAMES, NOW)
     job = Job.decode(outs[0].value)
 
@@ -97,7 +98,7 @@ async def test_escalation_with_nowhere_to_go_returns_the_best_answer(catalog: Ca
     clock = FakeClock(NOW)
     provider = ScriptedProvider({"gpt-4o": [ok(finish="length")], "claude-sonnet-4": [ok(finish="length")]}, clock)
     invoker = Invoker(catalog, {p: provider for p in catalog.providers}, clock)
-    policy, limits = RoutingPolicy(catalog), CascadeLimits(5, catalog.top_tier)
+    policy, limits = RoutingPolicy(catalog), CascadeLimits(5, CatalogRef(catalog))
     outs = accept_requests([_in(_valid("t3", quality_floor=3))], StubClassifier(tier=3), NAMES, NOW)
     for _ in range(3):
         outs = route(Job.decode(outs[0].value), policy, AllHealthy(), NAMES, NOW)
@@ -116,7 +117,7 @@ async def test_each_verdict_is_an_outcome_row_the_memory_learns_from(catalog: Ca
     clock = FakeClock(NOW)
     provider = ScriptedProvider({"llama-3-1-8b": [ok(content="")]}, clock)
     invoker = Invoker(catalog, {p: provider for p in catalog.providers}, clock)
-    policy, limits = RoutingPolicy(catalog), CascadeLimits(2, catalog.top_tier)
+    policy, limits = RoutingPolicy(catalog), CascadeLimits(2, CatalogRef(catalog))
     job = Job.decode(accept_requests([_in(_valid("v1"))], StubClassifier(tier=1), NAMES, NOW)[0].value)
     job.classification.embedding = encode_vector(np.ones(256) / 16)
     verdicts = []

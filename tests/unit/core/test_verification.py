@@ -2,11 +2,14 @@ from __future__ import annotations
 
 import pytest
 
+from core.catalog import load_catalog
+from core.catalog_ref import CatalogRef
+from core.config import REPO_ROOT
 from core.events import Attempt, Decision
 from core.verification import CascadeLimits, Step, best_answer, escalation_tier, next_step, verify
 from tests.fakes import job
 
-LIMITS = CascadeLimits(max_escalations=2, top_tier=3)
+LIMITS = CascadeLimits(max_escalations=2, catalog=CatalogRef(load_catalog(REPO_ROOT / "config" / "catalog.toml", "")))
 
 
 def attempt(content: str = "fine", finish: str = "stop", status: str = "ok", tier: int = 1, no: int = 1) -> Attempt:
