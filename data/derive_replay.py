@@ -49,7 +49,7 @@ def main() -> None:
         for r in out:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
     print(f"wrote {len(out)} prompts with per-tier outcomes")
-    # held out from the classifier: crc32(text) % 100 >= 90 is models.train's test split
+    # held out from the classifier: crc32(text) % 100 >= 90 is training.train's test split
     unseen = sorted(t for t in by_text if zlib.crc32(t.encode()) % 100 >= 90)
     picked = random.Random(13).sample(unseen, min(400, len(unseen)))
     with (HERE / "learning_phase.jsonl").open("w", encoding="utf-8") as f:

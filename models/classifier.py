@@ -27,7 +27,6 @@ from models import _native
 from models.embedding import PromptEmbedder
 from models.features import FEATURE_NAMES, FEATURE_VERSION, N_FEATURES, featurize_into, featurize_rows
 from models.forest import load_forest
-from models.metrics import softmax
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 HEADS = ("task", "tier", "domain")
@@ -48,6 +47,13 @@ class _Head:
         raw = np.empty((len(x), len(self.classes)), dtype=np.float64)
         self.forest.raw(x, raw)
         return softmax(raw, self.temperature)
+
+
+def softmax(raw: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    z = raw / temperature
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
 
 
 class LgbmClassifier:
@@ -112,7 +118,7 @@ def load_manifest(directory: Path) -> dict[str, Any]:
     try:
         manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        msg = f"{path}: classifier manifest not found (train with: python -m models.train)"
+        msg = f"{path}: classifier manifest not found (train with: python -m training.train)"
         raise ModelError(msg) from None
     except json.JSONDecodeError as exc:
         msg = f"{path}: not valid JSON ({exc})"
@@ -120,6 +126,6 @@ def load_manifest(directory: Path) -> dict[str, Any]:
     names_sha = hashlib.sha256("\n".join(FEATURE_NAMES).encode()).hexdigest()
     if manifest.get("feature_version") != FEATURE_VERSION or manifest.get("feature_names_sha256") != names_sha:
         msg = (f"{path}: model was trained on features {manifest.get('feature_version')!r}, this code makes "
-               f"{FEATURE_VERSION!r} (or the feature names differ); retrain with python -m models.train")
+               f"{FEATURE_VERSION!r} (or the feature names differ); retrain with python -m training.train")
         raise ModelError(msg)
     return manifest

@@ -14,7 +14,7 @@ import pytest
 
 from core.config import Settings
 from devenv.kafka import start_broker
-from streams.stack import Stack, run_settings
+from tooling.stack import Stack, run_settings
 
 
 @pytest.fixture(scope="session")

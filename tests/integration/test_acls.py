@@ -21,8 +21,8 @@ from core.config import Settings
 from core.topics import TopicNames
 from devenv.acls import apply_acls, router_acls, tenant_acls
 from devenv.kafka import LocalBroker, start_broker
-from streams.client import collect, publish, run
-from streams.stack import Stack, run_settings
+from tooling.client import collect, publish, run
+from tooling.stack import Stack, run_settings
 
 USERS = {"admin": uuid.uuid4().hex, "router": uuid.uuid4().hex, "tenant-po": uuid.uuid4().hex}
 

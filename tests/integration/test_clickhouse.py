@@ -10,10 +10,10 @@ import pytest
 
 from core import outcomes
 from core.events import Attempt
-from models.train import outcome_rows
 from streams.clickhouse import OutcomeWriter, connect, migrate, migrations
 from tests.fakes import job
 from tests.fakes import request as make_request
+from training.train import outcome_rows
 
 
 @pytest.fixture(scope="session")
@@ -47,7 +47,7 @@ def test_migrations_idempotent_and_replays_collapse(chdb_path: Path) -> None:
 
 
 def test_retraining_rows_join_texts_with_accepted_tiers(chdb_path: Path) -> None:
-    """models.train --from-clickhouse reads exactly the accepted, non-best-effort requests."""
+    """training.train --from-clickhouse reads exactly the accepted, non-best-effort requests."""
     client = connect(f"chdb://{chdb_path}")
     migrate(client)
     writer = OutcomeWriter(client)
@@ -68,7 +68,7 @@ def test_retraining_rows_join_texts_with_accepted_tiers(chdb_path: Path) -> None
 
 
 def test_verifier_feedback_rows_join_texts_outcomes_and_feedback(chdb_path: Path) -> None:
-    from models.verifier import feedback_rows
+    from training.verifier import feedback_rows
 
     client = connect(f"chdb://{chdb_path}")
     migrate(client)

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from streams.faults import SCENARIOS, fault_catalog, run_scenario, table, wait_recovered
-from streams.stack import Stack
 from tests.integration.conftest import running_stack
+from tooling.faults import SCENARIOS, fault_catalog, run_scenario, table, wait_recovered
+from tooling.stack import Stack
 
 
 @pytest.fixture(scope="module")

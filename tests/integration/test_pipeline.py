@@ -9,9 +9,9 @@ import orjson
 from aiokafka import AIOKafkaConsumer
 
 from core.catalog import load_catalog
-from streams.client import collect, publish, run
-from streams.stack import Stack
 from tests.integration.conftest import wait_until
+from tooling.client import collect, publish, run
+from tooling.stack import Stack
 
 
 def _request(rid: str, content: str = "Say hello.", **kw: object) -> tuple[bytes, bytes]:
@@ -68,7 +68,9 @@ async def _dlq_ids(stack: Stack) -> set[str]:
 
 
 def test_empty_answer_escalates_one_tier_end_to_end(stack: Stack) -> None:
-    tier1 = ["llama-3.1-8b-instant", "Qwen/Qwen2.5-7B-Instruct", "gpt-4o-mini"]
+    catalog = load_catalog(stack.settings.catalog_path, stack.settings.sim_url)
+    # every tier-1 model answers empty: whichever one the quality memory's draw picks first, it escalates
+    tier1 = [m.wire_model for m in catalog.models.values() if m.tier == 1]
     stack.configure_sim({"models": {m: {"latency_ms": 0, "empty_rate": 1.0} for m in tier1}})
     try:
         rid = f"esc-{uuid.uuid4().hex[:6]}"

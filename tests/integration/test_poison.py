@@ -18,9 +18,9 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from core.events import Classification, Decision, Job
 from core.request import DataPolicy, Request
-from streams.client import collect, publish, read_topic, run
-from streams.stack import Stack, environment
 from tests.integration.conftest import running_stack, wait_until
+from tooling.client import collect, publish, read_topic, run
+from tooling.stack import Stack, environment
 
 KEYS = {"OPENAI_API_KEY": "sk-test-" + uuid.uuid4().hex, "ANTHROPIC_API_KEY": f"plain-{uuid.uuid4().hex[:12]}",
         "GEMINI_API_KEY": "AIza" + uuid.uuid4().hex + "xyz", "GROQ_API_KEY": "gsk_" + uuid.uuid4().hex}

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import orjson
 import pytest
 
-from streams.client import collect, publish, run
-from streams.stack import Stack
 from tests.integration.conftest import running_stack, wait_until
+from tooling.client import collect, publish, run
+from tooling.stack import Stack
 
 N = 200
 

@@ -11,9 +11,9 @@ import orjson
 import pytest
 
 from core.config import REPO_ROOT
-from streams.client import collect, publish, run
-from streams.stack import Stack
 from tests.integration.conftest import running_stack, wait_until
+from tooling.client import collect, publish, run
+from tooling.stack import Stack
 
 STANDARD_PRIVACY = ("llama-3.1-8b-instant", "claude-3-5-haiku-latest", "claude-sonnet-4-20250514")
 BUDGET = "\n[budgets.it-budget]\ndaily_usd = 0.01\nmonthly_usd = 1.0\ndowngrade_at = 0.5\n"

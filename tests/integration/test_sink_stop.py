@@ -21,10 +21,10 @@ from core.config import REPO_ROOT, Settings
 from core.outcomes import COLUMNS
 from core.topics import TopicNames
 from devenv.kafka import terminate
-from streams.client import publish, run
-from streams.stack import run_settings
 from streams.topics import ensure_topics
 from tests.integration.conftest import wait_until
+from tooling.client import publish, run
+from tooling.stack import run_settings
 
 
 async def _committed(bootstrap: str, group: str, topic: str, partitions: int) -> int:

@@ -12,8 +12,8 @@ import jsonschema
 import pytest
 import yaml
 
+from analytics import grafana
 from core.config import REPO_ROOT
-from streams import grafana
 
 COMPOSE = REPO_ROOT / "docker" / "compose.yaml"
 
@@ -52,6 +52,6 @@ def test_docker_compose_config_where_the_plugin_exists() -> None:
 
 def test_grafana_dashboard_is_built_from_the_named_queries() -> None:
     committed = grafana.DASHBOARD.read_text(encoding="utf-8")
-    assert committed == grafana.render(), "run: python -m streams.grafana"
+    assert committed == grafana.render(), "run: python -m analytics.grafana"
     panels = json.loads(committed)["panels"]
     assert {p["title"].split(":")[0] for p in panels} >= {"cost_by_day", "savings_vs_strongest", "budget_burn"}

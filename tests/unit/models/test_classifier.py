@@ -74,5 +74,5 @@ def test_feature_layout_mismatch_is_refused(tmp_path: Path) -> None:
 
 
 def test_missing_artifact_names_the_fix(tmp_path: Path) -> None:
-    with pytest.raises(ModelError, match=r"python -m models\.train"):
+    with pytest.raises(ModelError, match=r"python -m training\.train"):
         LgbmClassifier(tmp_path)

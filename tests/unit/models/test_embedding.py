@@ -42,7 +42,7 @@ def test_the_word_cache_is_bounded(embedder: PromptEmbedder, monkeypatch: pytest
 
 
 def test_neighbour_agreement_counts_rows_whose_neighbours_share_their_task() -> None:
-    from models.embedding_eval import agreement
+    from training.embedding_eval import agreement
 
     rng = np.random.default_rng(0)
     centres = rng.normal(size=(2, DIM))

@@ -11,8 +11,9 @@ from core.request import Request
 from core.verification import verify
 from models.classifier import ARTIFACTS
 from models.features import featurize
-from models.verifier import LgbmVerifier, binary_reliability, roc_auc
+from models.verifier import LgbmVerifier
 from tests.fakes import job
+from training.verifier import binary_reliability, roc_auc
 
 
 def test_scores_are_probabilities_and_stronger_tiers_score_higher() -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.metrics import expected_calibration_error, fit_temperature, report, softmax
+from training.metrics import expected_calibration_error, fit_temperature, report, softmax
 
 
 def test_temperature_recovers_overconfidence() -> None:

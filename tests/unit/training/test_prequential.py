@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from models import prequential
+from training import prequential
 
 MODELS = ["weak", "strong"]
 
@@ -44,7 +44,7 @@ def test_the_memory_learns_which_prompts_the_weak_model_fails(tmp_path: Path) ->
 
 
 def test_cross_fitting_folds_split_prompts_evenly_and_apart_from_the_train_test_split() -> None:
-    from models.train import fold_of, parse_fold, split_of
+    from training.train import fold_of, parse_fold, split_of
 
     texts = [f"prompt number {i}" for i in range(5000)]
     folds = [fold_of(t, 5) for t in texts]

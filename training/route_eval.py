@@ -1,7 +1,7 @@
 """Offline routing evaluation in RouteLLM's terms, on rows with real per-model outcomes.
 
-    python -m models.route_eval convert --source mmlu_pro --out var/eval/mmlu_pro.jsonl
-    python -m models.route_eval run var/eval/mmlu_pro.jsonl --weak Meta-Llama-3_1-8B-Instruct \\
+    python -m training.route_eval convert --source mmlu_pro --out var/eval/mmlu_pro.jsonl
+    python -m training.route_eval run var/eval/mmlu_pro.jsonl --weak Meta-Llama-3_1-8B-Instruct \\
         --strong gpt-4o-2024-05-13
 
 Row format (JSONL): ``{"messages": [...], "category": "...", "outcomes": {"<model>": {"score": 0..1,
@@ -29,9 +29,9 @@ from core.ports import AllHealthy
 from core.request import Request
 from core.routing import RoutingPolicy
 from core.tokens import estimate_tokens
-from models import datasets
 from models.classifier import LgbmClassifier
-from models.train import DEFAULT_DATA, split_of
+from training import datasets
+from training.train import DEFAULT_DATA, split_of
 
 OUTPUT_TOKENS = 256  # assumed answer length for cost when the data has none
 
@@ -169,7 +169,7 @@ def plot(result: dict[str, Any], path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m models.route_eval")
+    parser = argparse.ArgumentParser(prog="python -m training.route_eval")
     sub = parser.add_subparsers(dest="cmd", required=True)
     c = sub.add_parser("convert")
     c.add_argument("--source", required=True, choices=("mmlu_pro", "llmrouter"))

@@ -1,8 +1,8 @@
-"""How well the prompt embedding groups prompts by task, per language: ``python -m models.embedding_eval``.
+"""How well the prompt embedding groups prompts by task, per language: ``python -m training.embedding_eval``.
 
 For every labelled prompt of the training corpus (shared data plus the templated rows), the task
 most common among its 10 nearest other prompts (cosine, over all languages) is compared with its
-own. Non-English prompts here are templated (``models/synthetic.py``), so their figures are an upper
+own. Non-English prompts here are templated (``training/synthetic.py``), so their figures are an upper
 bound: near-duplicates of one template find each other easily. English rows are real prompts.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from models.embedding import PromptEmbedder
-from models.train import DEFAULT_DATA, corpus
+from training.train import DEFAULT_DATA, corpus
 
 K = 10
 
@@ -34,7 +34,7 @@ def agreement(vecs: np.ndarray, tasks: list[str], k: int = K, chunk: int = 2048)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m models.embedding_eval", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m training.embedding_eval", description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     args = parser.parse_args(argv)
     rows = [r for r in corpus(args.data) if r.task is not None]

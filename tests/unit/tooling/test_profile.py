@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from streams.profile import BACKGROUND, parse_raw, table
+from tooling.profile import BACKGROUND, parse_raw, table
 
 RAW = """\
 _run_code (<frozen runpy>:88);Worker.execute_from_commandline (mode/worker.py:264);register.<locals>.one (agents/invoke.py:32);invoke (core/stages.py:136);AsyncClient.post (httpx/_client.py:1859) 30

@@ -1,4 +1,4 @@
-"""Drive LiteLLM's Router against our provider simulator (runs in its own venv: see streams/peer_bench.py).
+"""Drive LiteLLM's Router against our provider simulator (runs in its own venv: see tooling/peer_bench.py).
 
     python litellm_harness.py --api-base http://127.0.0.1:8700/openai/v1 --requests 4000 --concurrency 200
 

@@ -1,4 +1,4 @@
-"""Classification metrics for the evaluation report (numpy only)."""
+"""Classification metrics for the evaluation report (numpy only; ``softmax`` is the runtime model's)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,7 @@ from typing import Any
 
 import numpy as np
 
-
-def softmax(raw: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    z = raw / temperature
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+from models.classifier import softmax
 
 
 def fit_temperature(raw: np.ndarray, y: np.ndarray) -> float:

@@ -10,18 +10,18 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from streams.client import collect, publish, read_topic, run
+from tooling.client import collect, publish, read_topic, run
 
 if TYPE_CHECKING:
-    from streams.chaos import Outcome
-    from streams.stack import Stack
+    from tooling.chaos import Outcome
+    from tooling.stack import Stack
 
 
 def _valid_after(stack: Stack, name: str, scale: float, poison: list[tuple[str, bytes, bytes]],
                  answered: set[str] | None = None) -> Outcome:
     """Publish ``poison`` (topic, key, value), then valid requests; count what the valid ones got.
     ``answered``: poison request ids that must get an (error) response each."""
-    from streams.chaos import drive  # noqa: PLC0415 - the runner imports this module
+    from tooling.chaos import drive  # noqa: PLC0415 - the runner imports this module
 
     before = _dead_letters(stack)
     for topic, key, value in poison:
@@ -80,7 +80,7 @@ def oversized(stack: Stack, scale: float) -> Outcome:
 
 def key_echo(stack: Stack, scale: float) -> Outcome:
     """Every provider answers 401 quoting the key it was sent; the key must appear nowhere."""
-    from streams.chaos import drive  # noqa: PLC0415
+    from tooling.chaos import drive  # noqa: PLC0415
 
     stack.configure_sim({"default": {"echo_key": True, "error_rate": 1.0, "error_status": 401, "latency_ms": 20}})
     try:

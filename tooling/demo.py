@@ -7,14 +7,14 @@ import shutil
 import sys
 import time
 
+from analytics.report import render, write_report
 from core.catalog import load_catalog
 from core.config import Settings
 from core.routing import RoutingPolicy
 from models.classifier import LgbmClassifier
-from streams import demo_learning, workload
-from streams.client import Collected, collect, publish, run
-from streams.report import render, write_report
-from streams.stack import Stack, run_settings
+from tooling import demo_learning, workload
+from tooling.client import Collected, collect, publish, run
+from tooling.stack import Stack, run_settings
 
 RATE = 120.0  # requests per second: steady upstream traffic, below the pipeline's capacity
 

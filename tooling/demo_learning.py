@@ -25,8 +25,8 @@ from core.events import Job
 from core.ports import AllHealthy
 from core.request import Request
 from core.routing import RoutingPolicy
-from streams.client import collect, publish, run
-from streams.stack import Stack
+from tooling.client import collect, publish, run
+from tooling.stack import Stack
 
 QUESTIONS = REPO_ROOT / "data" / "learning_phase.jsonl"
 WAVES = 4

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from models.datasets import Row
+from training.datasets import Row
 
 
 def _row(text: str, source: str, task: str, lang: str = "en") -> Row:

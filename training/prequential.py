@@ -1,9 +1,9 @@
 """Prequential routing evaluation (test, then learn): how the quality memory does on traffic.
 
-    python -m models.prequential var/eval/llmrouter.jsonl --models mistral-7b-instruct-v0.3,\\
+    python -m training.prequential var/eval/llmrouter.jsonl --models mistral-7b-instruct-v0.3,\\
         llama-3.1-nemotron-51b-instruct --feedback full --all-rows
 
-Rows (the JSONL of ``models.route_eval``) go through the real classifier (with the prompt
+Rows (the JSONL of ``training.route_eval``) go through the real classifier (with the prompt
 embedder) and the real ``RoutingPolicy`` with a ``QualityMemory``, in a seeded random order. After
 each chunk of decisions the outcomes are revealed and learned: with ``full`` feedback every
 model's (a labelled set replayed), with ``bandit`` feedback only the chosen model's and, when it
@@ -33,8 +33,8 @@ from core.request import Request
 from core.routing import RoutingPolicy
 from models.classifier import ARTIFACTS, LgbmClassifier
 from models.embedding import PromptEmbedder
-from models.route_eval import _cost
-from models.train import fold_of, split_of
+from training.route_eval import _cost
+from training.train import fold_of, split_of
 
 CHECKPOINTS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7)
 TARGETS = tuple(np.round(np.concatenate([np.linspace(0, 0.8, 9), np.linspace(0.82, 1.0, 19)]), 3))
@@ -284,7 +284,7 @@ def plot(tables: dict[str, list[dict[str, Any]]], path: Path, title: str) -> Non
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m models.prequential", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m training.prequential", description=__doc__.split("\n")[0])
     parser.add_argument("rows", type=Path)
     parser.add_argument("--models", required=True, help="comma-separated, weakest first (tiers 1..3 spread)")
     parser.add_argument("--prices", default="", help="input,output USD per Mtok per model (default 0.05,0.08 for "
@@ -294,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prior", type=Path, default=ARTIFACTS, help="classifier artifacts (e.g. one trained "
                         "with --leave-out SOURCE, for a source it never saw)")
     parser.add_argument("--folds", type=int, default=0, help="cross-fitted priors: --prior is a prefix, PRIOR0 .. "
-                        "PRIOR{K-1} trained with models.train --fold F/K; each row gets the one that never saw it")
+                        "PRIOR{K-1} trained with training.train --fold F/K; each row gets the one that never saw it")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--explore", type=float, default=0.05)
     parser.add_argument("--capacity", type=int, default=MemoryConfig().capacity, help="verdicts kept per model")

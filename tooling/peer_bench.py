@@ -1,7 +1,7 @@
-"""Side by side against a peer gateway: ``python -m streams peer-bench`` (``make bench-peer``).
+"""Side by side against a peer gateway: ``python -m tooling peer-bench`` (``make bench-peer``).
 
 LiteLLM's Router is installed from PyPI into its own venv (var/peer-venv, benchmark only) and driven
-by benchmarks/litellm_harness.py against the same provider simulator this pipeline uses. Printed for
+by tooling/litellm_harness.py against the same provider simulator this pipeline uses. Printed for
 each: sustained requests per second and p50/p99 latency with the simulator answering at once, and p99
 with it answering in 1 s under 1,000 concurrent requests; then the ratios. Note the difference in
 what is measured: LiteLLM is a library call inside the client process; this pipeline's figure is
@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from core.config import REPO_ROOT, Settings
-from streams.bench import _phase, _requests
-from streams.client import closed_loop, run
-from streams.stack import Proc, Stack, run_settings
+from tooling.bench import _phase, _requests
+from tooling.client import closed_loop, run
+from tooling.stack import Proc, Stack, run_settings
 
 LITELLM = "litellm==1.106.2"  # 1.109 needs a certifi release the registry lacks
 VENV = REPO_ROOT / "var" / "peer-venv"
@@ -40,7 +40,7 @@ def ensure_peer_venv() -> Path:
 
 
 def litellm_run(python: Path, api_base: str, n: int, concurrency: int) -> dict[str, Any]:
-    out = subprocess.run([str(python), str(REPO_ROOT / "benchmarks" / "litellm_harness.py"), "--api-base", api_base,
+    out = subprocess.run([str(python), str(REPO_ROOT / "tooling" / "litellm_harness.py"), "--api-base", api_base,
                           "--requests", str(n), "--concurrency", str(concurrency)],
                          capture_output=True, text=True, check=True, timeout=1800)
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))

@@ -1,6 +1,6 @@
 """Classifier speed on one core: p50/p99 per request including features, single-row and batched.
 
-    python -m models.bench [--n 4000]
+    python -m tooling.bench_classifier [--n 4000]
 
 Prompts are the demo workload (real dataset prompts of every length, several languages). Prints the
 whole classify call (features, three heads, calibration, PII check, the event's fields), then where
@@ -71,7 +71,7 @@ def _parts(clf: LgbmClassifier, texts: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m models.bench")
+    parser = argparse.ArgumentParser(prog="python -m tooling.bench_classifier")
     parser.add_argument("--n", type=int, default=4000)
     args = parser.parse_args(argv)
     if hasattr(os, "sched_setaffinity"):

@@ -1,6 +1,6 @@
 """The analysts' report: the named dashboard queries as tables, PNG charts and one HTML page.
 
-    python -m streams report [--sink http://127.0.0.1:6067] [--out var/report]
+    python -m analytics report [--sink http://127.0.0.1:6067] [--out var/report]
 
 Reads through the sink worker's HTTP API while the pipeline runs (the embedded engine allows one
 process per data path), or straight from ClickHouse (CLICKHOUSE_URL, or the embedded path when no
@@ -65,7 +65,7 @@ def render(query: Query, prefix: str) -> str:
 
 def write_report(query: Query, out: Path) -> tuple[str, Path]:
     """Tables as text, four charts and report.html in ``out``; returns the text and the HTML path."""
-    from streams import charts  # noqa: PLC0415 - matplotlib only when a report is written
+    from analytics import charts  # noqa: PLC0415 - matplotlib only when a report is written
 
     out.mkdir(parents=True, exist_ok=True)
     data = {name: query(name) for name, _, _ in SECTIONS}

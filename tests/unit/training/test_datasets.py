@@ -4,7 +4,7 @@ import gzip
 import json
 from pathlib import Path
 
-from models import datasets
+from training import datasets
 
 
 def test_mmlu_readers(tmp_path: Path) -> None:

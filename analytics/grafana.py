@@ -1,6 +1,6 @@
 """Build the Grafana dashboard from the named queries in sql/dashboards (one panel each).
 
-    python -m streams grafana   # rewrites docker/grafana/dashboards/llm-router.json
+    python -m analytics grafana   # rewrites docker/grafana/dashboards/llm-router.json
 
 A test checks the committed file matches what this builds, so Grafana and the report never drift.
 """

@@ -1,6 +1,6 @@
 """Train the classifier heads and write versioned artifacts. Offline only; never imported by the service.
 
-    python -m models.train [--data ../shared/data] [--out models/artifacts]
+    python -m training.train [--data ../shared/data] [--out models/artifacts]
 
 Heads: task type (all rows), tier (rows whose tier comes from real per-model outcomes or MATH
 levels) and domain (rows that name one). Rows split by a hash of their text (80/10/10), so the
@@ -27,10 +27,10 @@ import lightgbm as lgb
 import numpy as np
 
 from core.drift import length_bucket, script_bucket
-from models import datasets, synthetic
-from models.datasets import Row
 from models.features import FEATURE_NAMES, FEATURE_VERSION, featurize_batch
-from models.metrics import fit_temperature, report, softmax
+from training import datasets, synthetic
+from training.datasets import Row
+from training.metrics import fit_temperature, report, softmax
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -162,7 +162,7 @@ def data_files(data: Path) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m models.train")
+    parser = argparse.ArgumentParser(prog="python -m training.train")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--out", type=Path, default=ARTIFACTS)
     parser.add_argument("--from-clickhouse", metavar="URL", default="",
@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--leave-out", action="append", default=[], metavar="SOURCE",
                         help="train without this source (e.g. llmrouter, mmlu_pro): a prior for transfer figures")
     parser.add_argument("--fold", type=parse_fold, default=None, metavar="F/K",
-                        help="train without cross-fitting fold F of K (models.prequential --folds K)")
+                        help="train without cross-fitting fold F of K (training.prequential --folds K)")
     args = parser.parse_args(argv)
     t0 = time.monotonic()
     extra: list[Row] = []
@@ -207,13 +207,13 @@ def main(argv: list[str] | None = None) -> int:
         "lightgbm": lgb.__version__,
         "params": PARAMS,
         "heads": heads,
-        "labels_from": "public datasets in ../shared/data (see data_files) plus templated rows (models/synthetic.py)"
+        "labels_from": "public datasets in ../shared/data (see data_files) plus templated rows (training/synthetic.py)"
         + (f"; {len(extra)} pipeline outcomes from ClickHouse {_redact(args.from_clickhouse)} (tier = accepted "
            "tier, task = caller hint)" if args.from_clickhouse else ""),
         "data_files": data_files(args.data),
         "rows_by_source": dict(sorted(Counter(r.source for r in rows).items())),
         "left_out_sources": args.leave_out,
-        "left_out_fold": None if args.fold is None else f"{args.fold[0]}/{args.fold[1]} (models.train.fold_of)",
+        "left_out_fold": None if args.fold is None else f"{args.fold[0]}/{args.fold[1]} (training.train.fold_of)",
         "split": "crc32(text) % 100: <80 train, <90 validation, else test",
         "training_seconds": round(time.monotonic() - t0, 1),
         "thresholds": {"low_confidence_tier": 0.45, "unknown_task": 0.4},

@@ -1,6 +1,6 @@
 """Evaluation report for the committed classifier artifacts.
 
-    python -m models.evaluate [--data ../shared/data] [--quick]
+    python -m training.evaluate [--data ../shared/data] [--quick]
 
 Writes models/artifacts/eval_report.md (and eval.json): per head accuracy, macro-F1,
 per-class precision/recall, confusion matrix and calibration (ECE, reliability table) on the
@@ -22,10 +22,10 @@ import numpy as np
 from core.config import REPO_ROOT
 from core.request import Request
 from models.classifier import ARTIFACTS, LgbmClassifier
-from models.datasets import Row
 from models.features import featurize_batch
-from models.metrics import report, softmax
-from models.train import DEFAULT_DATA, HEADS, Head, corpus, split_of, train_head
+from training.datasets import Row
+from training.metrics import report, softmax
+from training.train import DEFAULT_DATA, HEADS, Head, corpus, split_of, train_head
 
 CHECK_SET = REPO_ROOT / "tests" / "golden" / "multilingual_check.jsonl"
 HOLDOUT_GROUPS = {
@@ -118,7 +118,7 @@ def render(result: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m models.evaluate")
+    parser = argparse.ArgumentParser(prog="python -m training.evaluate")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--out", type=Path, default=ARTIFACTS)
     parser.add_argument("--quick", action="store_true", help="skip the leave-one-source-out retraining")

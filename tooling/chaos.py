@@ -1,4 +1,4 @@
-"""Chaos suite: ``python -m streams chaos`` (``make chaos``; ``--short`` is what CI runs).
+"""Chaos suite: ``python -m tooling chaos`` (``make chaos``; ``--short`` is what CI runs).
 
 One stack (its own broker, simulator, sink and pipeline worker) goes through every failure this
 project promises to survive, with valid traffic flowing throughout, and one table reports per
@@ -24,9 +24,9 @@ from pathlib import Path
 import orjson
 
 from core.config import Settings
-from streams.chaos_poison import POISON_SCENARIOS
-from streams.client import collect, publish, run
-from streams.stack import Stack, environment, run_settings
+from tooling.chaos_poison import POISON_SCENARIOS
+from tooling.client import collect, publish, run
+from tooling.stack import Stack, environment, run_settings
 
 
 @dataclass

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.route_eval import _summary, evaluate
+from training.route_eval import _summary, evaluate
 
 
 def test_summary_metrics_on_a_known_curve() -> None:

@@ -1,4 +1,4 @@
-"""Sink and dashboard speed: ``python -m streams bench-sink --rows 10000000``.
+"""Sink and dashboard speed: ``python -m tooling bench-sink --rows 10000000``.
 
 Loads synthetic outcome rows (30 days, 50 tenants, the catalog's models, realistic shares of
 errors and escalations) into a fresh embedded ClickHouse in batches, as the sink does, prints

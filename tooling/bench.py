@@ -20,9 +20,9 @@ import httpx
 import orjson
 
 from core.config import Settings
-from streams import profile
-from streams.client import collect, publish, run
-from streams.stack import Proc, Stack, run_settings
+from tooling import profile
+from tooling.client import collect, publish, run
+from tooling.stack import Proc, Stack, run_settings
 
 
 def _requests(prefix: str, n: int) -> list[tuple[bytes, bytes]]:

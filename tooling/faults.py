@@ -1,4 +1,4 @@
-"""Fault injection through the simulator: ``python -m streams faults`` (or ``make faults``).
+"""Fault injection through the simulator: ``python -m tooling faults`` (or ``make faults``).
 
 Each scenario sends tier-1 requests (whose first choice is llama-3-1-8b on the groq provider)
 while the simulator misbehaves, and counts what came back. "Failed over" counts answers that came
@@ -21,8 +21,8 @@ import orjson
 
 from core.catalog import load_catalog
 from core.config import REPO_ROOT, Settings
-from streams.client import collect, publish, run
-from streams.stack import Stack, run_settings
+from tooling.client import collect, publish, run
+from tooling.stack import Stack, run_settings
 
 PRIMARY = "llama-3.1-8b-instant"  # the wire id of the first choice for tier-1 chat
 PRIMARY_MODEL = "llama-3-1-8b"  # its catalog name
