@@ -26,14 +26,15 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 
+from core.config import REPO_ROOT
 from core.drift import length_bucket, script_bucket
+from models.classifier import ARTIFACTS
 from models.features import FEATURE_NAMES, FEATURE_VERSION, featurize_batch
 from training import datasets, synthetic
 from training.datasets import Row
 from training.metrics import fit_temperature, report, softmax
 
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data"
 TIERS = ("1", "2", "3")
 PARAMS: dict[str, Any] = {
     "objective": "multiclass", "learning_rate": 0.25, "num_leaves": 15, "min_data_in_leaf": 15,
