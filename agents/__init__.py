@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.clock import Clock
-from core.dedup import SeenCache
+from core.dedup import SeenCache, round_key
 from core.drift import DriftMonitor
 from core.events import Job
 from core.ingress import Ingress
@@ -59,10 +59,6 @@ class SinkDeps:
     batch: int = 5000
     within_s: float = 0.5
     max_backoff_s: float = 5.0
-
-
-def round_key(stage: str, job: Job) -> str:
-    return f"{stage}:{job.request_id}:{len(job.escalations)}"
 
 
 async def batches(stream: Any, max_: int, within: float) -> AsyncIterator[list[Any]]:

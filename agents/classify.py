@@ -26,8 +26,8 @@ def register(app: Any, source: Any, deps: PipelineDeps) -> Any:
                 outs = []
                 for msg in batch:
                     try:
-                        outs.extend(accept_requests([msg], classifier, names, clock.now_ms(),
-                                                    store_prompts=deps.store_prompts, ingress=deps.ingress))
+                        outs.extend(accept_requests([msg], classifier, names, clock.now_ms(), drift,
+                                                    deps.store_prompts, deps.seen, deps.ingress))
                     except Exception as exc:
                         log.exception("classify failed for offset %s", msg.offset)
                         outs.extend(_internal(msg, exc, deps, clock.now_ms()))

@@ -12,8 +12,9 @@ import asyncio
 import logging
 from typing import Any
 
-from agents import PipelineDeps, incoming, round_key
+from agents import PipelineDeps, incoming
 from core import event_checks
+from core.dedup import round_key
 from core.events import Job
 from core.stages import dead_letter, internal_error, invoke
 

@@ -10,6 +10,24 @@ documented crash window.
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import Protocol
+
+
+class _Round(Protocol):
+    @property
+    def request_id(self) -> str: ...
+    @property
+    def escalations(self) -> list[str]: ...
+
+
+def request_key(request_id: str) -> str:
+    """The key that makes the classify stage answer a request id once."""
+    return f"request:{request_id}"
+
+
+def round_key(stage: str, job: _Round) -> str:
+    """The key of one stage's work on one round of a request (the round: escalations so far)."""
+    return f"{stage}:{job.request_id}:{len(job.escalations)}"
 
 
 class SeenCache:

@@ -13,7 +13,7 @@ import orjson
 
 from core import outcomes
 from core.breaker import Transition
-from core.dedup import SeenCache
+from core.dedup import SeenCache, request_key
 from core.drift import DriftMonitor
 from core.errors import RoutingError
 from core.events import Attempt, Job, Verification
@@ -47,15 +47,25 @@ def accept_requests(batch: Sequence[Incoming], classifier: Classifier, names: To
     ingress = ingress or Ingress.default(names)
     out: list[Out] = []
     jobs: list[Job] = []
+    answered: set[str] = set()  # recorded in ``seen`` only once the batch succeeded, so a retry of it answers
+
+    def first(rid: object) -> bool:
+        if not isinstance(rid, str):
+            return True
+        key = request_key(rid)
+        if key in answered or (seen is not None and seen.seen(key, now_ms)):
+            return False
+        answered.add(key)
+        return True
+
     for msg in batch:
         try:
             request = ingress.admit(msg)
         except RefusedRequest as exc:
             rid = exc.payload.get("request_id") if exc.payload else None
-            first = seen is None or not isinstance(rid, str) or seen.first(f"request:{rid}", now_ms)
-            out.extend(ingress.reject(msg, exc.payload, exc.problems, now_ms, exc.code, answer=first))
+            out.extend(ingress.reject(msg, exc.payload, exc.problems, now_ms, exc.code, answer=first(rid)))
             continue
-        if seen is not None and not seen.first(f"request:{request.request_id}", now_ms):
+        if not first(request.request_id):
             continue  # the same request id again (a replay, or an upstream retry): answered once
         jobs.append(Job(request=request, received_at_ms=msg.timestamp_ms))
     if jobs:
@@ -69,6 +79,9 @@ def accept_requests(batch: Sequence[Incoming], classifier: Classifier, names: To
                     for j in jobs if j.classification]
         for row in drift.observe(observed, now_ms):
             out.append(row_out(names, f"drift:{row['window_start']}".encode(), "classifier_drift", row))
+    if seen is not None:
+        for key in answered:
+            seen.first(key, now_ms)
     return out
 
 

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import numpy as np
 import orjson
+import pytest
 
 from core.catalog import Catalog
 from core.catalog_ref import CatalogRef
+from core.dedup import SeenCache
 from core.events import Job
 from core.invocation import Invoker
 from core.ports import AllHealthy
@@ -33,6 +35,22 @@ def test_valid_requests_are_classified_and_forwarded() -> None:
     job = Job.decode(outs[0].value)
     assert job.classification is not None and job.received_at_ms == NOW - 5
     assert outs[0].key == b"a"
+
+
+def test_a_batch_whose_classification_failed_is_answered_when_retried() -> None:
+    class Broken(StubClassifier):
+        def classify_batch(self, requests):  # type: ignore[no-untyped-def]
+            raise RuntimeError("classifier bug")
+
+    seen = SeenCache()
+    batch = [_in(_valid("a")), _in(b"not json", 1), _in(_valid("a"), 2)]
+    with pytest.raises(RuntimeError):
+        accept_requests(batch, Broken(), NAMES, NOW, seen=seen)
+    outs = accept_requests(batch, StubClassifier(), NAMES, NOW, seen=seen)  # the agent's retry
+    assert [o.key for o in outs if o.topic == NAMES.classified] == [b"a"]  # answered, and only once
+    assert len([o for o in outs if o.topic == NAMES.responses]) == 1  # the garbage, answered
+    replay = accept_requests(batch[:1], StubClassifier(), NAMES, NOW, seen=seen)
+    assert not [o for o in replay if o.topic == NAMES.classified]  # now recorded: a replay is skipped
 
 
 def test_invalid_request_gets_error_response_dlq_copy_and_row() -> None:
