@@ -6,19 +6,24 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # headless: files only
-import matplotlib.pyplot as plt
-
 Rows = list[dict[str, Any]]
 _BANDS = ((0, 20, "#d8f0d8", "healthy < 20%"), (20, 40, "#fbefc5", "watch 20-40%"), (40, 100, "#f6d0d0", "act > 40%"))
+
+
+def _plt() -> Any:
+    """pyplot on the headless backend, chosen when a chart is drawn (importing this module sets nothing)."""
+    import matplotlib  # noqa: PLC0415
+
+    matplotlib.use("Agg")  # files only
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    return plt
 
 
 def _save(fig: Any, path: Path) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _plt().close(fig)
     return path
 
 
@@ -27,7 +32,7 @@ def cost_over_time(rows: Rows, path: Path) -> Path:
     for r in rows:
         series[r["model"]][str(r["minute"])] = float(r["cost_usd"])
     minutes = sorted({str(r["minute"]) for r in rows})
-    fig, ax = plt.subplots(figsize=(9, 4.5))
+    fig, ax = _plt().subplots(figsize=(9, 4.5))
     bottom = [0.0] * len(minutes)
     for model in sorted(series, key=lambda m: -sum(series[m].values())):
         values = [series[model].get(m, 0.0) for m in minutes]
@@ -44,7 +49,7 @@ def cost_over_time(rows: Rows, path: Path) -> Path:
 
 def latency_by_model(rows: Rows, path: Path) -> Path:
     models = [r["model"] for r in rows]
-    fig, ax = plt.subplots(figsize=(9, 4.5))
+    fig, ax = _plt().subplots(figsize=(9, 4.5))
     width = 0.27
     for i, (key, label) in enumerate((("call_p50_ms", "p50"), ("call_p95_ms", "p95"), ("call_p99_ms", "p99"))):
         ax.bar([x + (i - 1) * width for x in range(len(models))], [float(r[key] or 0) for r in rows], width,
@@ -57,7 +62,7 @@ def latency_by_model(rows: Rows, path: Path) -> Path:
 
 
 def escalation_bands(rows: Rows, path: Path) -> Path:
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = _plt().subplots(figsize=(7, 4.5))
     top = max([45.0] + [float(r["escalation_pct"]) + 5 for r in rows])
     for lo, hi, color, label in _BANDS:
         ax.axhspan(lo, min(hi, top), color=color, label=label, zorder=0)
@@ -74,7 +79,7 @@ def escalation_bands(rows: Rows, path: Path) -> Path:
 
 
 def savings(row: dict[str, Any], path: Path) -> Path:
-    fig, ax = plt.subplots(figsize=(6, 4.5))
+    fig, ax = _plt().subplots(figsize=(6, 4.5))
     actual, baseline = float(row["actual_usd"]), float(row["all_strongest_usd"])
     bars = ax.bar(["routed (actual)", f"all to {row['baseline_model']}"], [actual, baseline],
                   color=["#2e8b57", "#999999"])

@@ -7,7 +7,7 @@ inserts them in batches. ``COLUMNS`` is the single list of columns per table, ch
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeGuard
 
 import orjson
 
@@ -55,6 +55,12 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 
 def encode(table: str, row: dict[str, Any]) -> bytes:
     return orjson.dumps({"t": table, "r": row})
+
+
+def is_row_of(value: bytes | None, table: str) -> TypeGuard[bytes]:
+    """Whether an outcome message is a ``table`` row, judged without decoding it (followers of the
+    outcomes topic skip most messages this way); relies on ``encode`` writing the table first."""
+    return value is not None and value.startswith(b'{"t":"' + table.encode() + b'"')
 
 
 def request_row(job: Job, status: str, error_code: str, answer: Attempt | None, now_ms: int,

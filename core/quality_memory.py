@@ -37,6 +37,7 @@ import numpy as np
 import orjson
 
 from core.events import Job
+from core.outcomes import is_row_of
 
 DIM = 256
 _DAY_MS = 86_400_000
@@ -261,16 +262,13 @@ def tier_prior(tier_probs: dict[str, float], model_tier: int) -> float:
     return float(min(1.0, sum(p for t, p in tier_probs.items() if int(t) <= model_tier)))
 
 
-_VERDICT_ROW = b'{"t":"verdicts"'
-
-
 def learn_from_outcomes(memory: QualityMemory, values: Sequence[bytes | None]) -> int:
     """Feed the verdict rows among raw outcome messages to ``memory``, batched per model; return
     how many looked like verdicts but could not be read (skipped: one bad row must not stop it)."""
     by_model: dict[str, tuple[list[np.ndarray], list[float], list[float], list[int], list[str]]] = {}
     bad = 0
     for raw in values:
-        if not raw or not raw.startswith(_VERDICT_ROW):
+        if not is_row_of(raw, "verdicts"):
             continue
         try:
             row = orjson.loads(raw)["r"]

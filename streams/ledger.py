@@ -17,10 +17,10 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from core.budget import Ledger
 from core.clock import Clock
+from core.outcomes import is_row_of
 from core.quality_memory import QualityMemory, learn_from_feedback, learn_from_outcomes
 
 log = logging.getLogger(__name__)
-_REQUEST_ROW = b'{"t":"requests"'
 
 
 def month_start_ms(now_ms: int) -> int:
@@ -31,7 +31,7 @@ def month_start_ms(now_ms: int) -> int:
 def apply(ledger: Ledger, value: bytes | None) -> bool:
     """Add one outcome message to the ledger if it is a request row with a cost; False when it
     looked like one but could not be read (counted and skipped: one bad row must not stop budgets)."""
-    if not value or not value.startswith(_REQUEST_ROW):
+    if not is_row_of(value, "requests"):
         return True
     try:
         row = orjson.loads(value)["r"]

@@ -32,3 +32,12 @@ def ddl_columns(table: str) -> list[str]:
 @pytest.mark.parametrize("table", sorted(COLUMNS))
 def test_columns_match_ddl(table: str) -> None:
     assert list(COLUMNS[table]) == ddl_columns(table)
+
+
+def test_a_row_is_recognised_by_its_table_without_decoding() -> None:
+    from core.outcomes import encode, is_row_of
+
+    value = encode("requests", {"request_id": "r", "cost_usd": 0.1})
+    assert is_row_of(value, "requests")
+    assert not is_row_of(value, "verdicts") and not is_row_of(encode("requests_x", {}), "requests")
+    assert not is_row_of(None, "requests") and not is_row_of(b"", "requests")
