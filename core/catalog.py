@@ -6,6 +6,7 @@ catalog stops the worker before it joins the consumer group.
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,8 +113,35 @@ def load_catalog(path: str | Path, sim_url: str = "") -> Catalog:
     return parse_catalog(data, str(path), sim_url)
 
 
+_TOP_KEYS = {"providers", "models", "budgets", "routing", "reply_topics", "quality_targets"}
+_ROUTING_KEYS = {"realtime_latency_ms", "quality_target", "explore_share", "min_evidence", "thompson"}
+_PROVIDER_KEYS = {"wire", "base_url", "api_key_env", "timeout_s", "max_connections"}
+_MODEL_KEYS = {"provider", "tier", "input_per_mtok", "output_per_mtok", "context_window", "provider_model", "region",
+               "privacy", "capabilities", "fallbacks", "rpm", "tpm", "max_concurrency", "typical_latency_ms"}
+_BUDGET_KEYS = {"daily_usd", "monthly_usd", "downgrade_at"}
+
+
+def _unknown(d: dict[str, Any], known: set[str], where: str, problems: list[str]) -> None:
+    """A misspelt key must not silently mean "not set" (``monthy_usd`` would lift a budget)."""
+    for key in sorted(set(d) - known):
+        close = difflib.get_close_matches(key, sorted(known), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(sorted(known))})"
+        problems.append(f"{where}{key if where.endswith(': ') else '.' + key}: unknown key{hint}")
+
+
+def _strings(m: dict[str, Any], key: str, where: str, problems: list[str]) -> tuple[str, ...]:
+    v = m.get(key, [])
+    if not isinstance(v, list) or not all(isinstance(x, str) and x for x in v):
+        problems.append(f"{where}.{key}: expected an array of strings, got {v!r}")
+        return ()
+    return tuple(v)
+
+
 def parse_catalog(data: dict[str, Any], source: str = "<catalog>", sim_url: str = "") -> Catalog:
     problems: list[str] = []
+    _unknown(data, _TOP_KEYS, f"{source}: ", problems)
+    if isinstance(data.get("routing"), dict):
+        _unknown(data["routing"], _ROUTING_KEYS, f"{source}: routing", problems)
     providers = _providers(data.get("providers"), source, sim_url, problems)
     models = _models(data.get("models"), source, providers, problems)
     for m in models.values():
@@ -173,6 +201,7 @@ def _budgets(raw: Any, source: str, problems: list[str]) -> dict[str, Budget]:
         if not isinstance(b, dict):
             problems.append(f"{where}: expected a table")
             continue
+        _unknown(b, _BUDGET_KEYS, where, problems)
         downgrade = _number(b, "downgrade_at", 0.8, where, problems)
         if downgrade > 1:
             problems.append(f"{where}.downgrade_at: expected a share from 0 to 1, got {downgrade}")
@@ -191,6 +220,7 @@ def _providers(raw: Any, source: str, sim_url: str, problems: list[str]) -> dict
         if not isinstance(p, dict):
             problems.append(f"{where}: expected a table")
             continue
+        _unknown(p, _PROVIDER_KEYS, where, problems)
         wire = p.get("wire")
         if wire not in WIRE_FORMATS:
             problems.append(f"{where}.wire: expected one of {sorted(WIRE_FORMATS)}, got {wire!r}")
@@ -219,6 +249,7 @@ def _models(raw: Any, source: str, providers: dict[str, ProviderSpec], problems:
         if not isinstance(m, dict):
             problems.append(f"{where}: expected a table")
             continue
+        _unknown(m, _MODEL_KEYS, where, problems)
         provider = m.get("provider")
         if provider not in providers:
             problems.append(f"{where}.provider: unknown provider {provider!r}")
@@ -239,8 +270,8 @@ def _models(raw: Any, source: str, providers: dict[str, ProviderSpec], problems:
             provider_model=str(m.get("provider_model", "")),
             region=str(m.get("region", "us")),
             privacy=str(privacy),
-            capabilities=tuple(m.get("capabilities", ())),
-            fallbacks=tuple(m.get("fallbacks", ())),
+            capabilities=_strings(m, "capabilities", where, problems),
+            fallbacks=_strings(m, "fallbacks", where, problems),
             rpm=int(_number(m, "rpm", 0, where, problems)),
             tpm=int(_number(m, "tpm", 0, where, problems)),
             max_concurrency=int(_number(m, "max_concurrency", 0, where, problems)),

@@ -43,3 +43,22 @@ def test_missing_and_malformed_files(tmp_path: Path) -> None:
     bad.write_text("[providers\n")
     with pytest.raises(ConfigError, match=r"bad.toml: not valid TOML"):
         load_catalog(bad)
+
+
+def test_unknown_keys_and_wrong_shapes_are_refused_by_name() -> None:
+    data = {
+        "providers": {"p": {"wire": "openai", "base_url": "http://x", "timeout": 5}},
+        "models": {"m": {"provider": "p", "tier": 1, "input_per_mtok": 1, "output_per_mtok": 1,
+                         "context_window": 1000, "capabilities": "code"}},
+        "budgets": {"acme": {"monthy_usd": 10}},
+        "routing": {"explore": 0.1},
+        "model": {},
+    }
+    with pytest.raises(ConfigError) as info:
+        parse_catalog(data, "cat.toml")
+    text = str(info.value)
+    assert "cat.toml: budgets.acme.monthy_usd: unknown key (did you mean 'monthly_usd'?)" in text
+    assert "cat.toml: providers.p.timeout: unknown key" in text
+    assert "cat.toml: routing.explore: unknown key" in text
+    assert "cat.toml: model: unknown key (did you mean 'models'?)" in text
+    assert "cat.toml: models.m.capabilities: expected an array of strings, got 'code'" in text
