@@ -37,6 +37,7 @@ class Settings:
     max_attempts_per_model: int = 2
     max_in_flight: int = 2000
     session_timeout_s: float = 8.0  # a dead worker's partitions move after this (issue 12: was 30 s)
+    stall_after_s: float = 60.0  # /health/live turns false when a partition has lag and no progress this long
     max_request_bytes: int = MAX_REQUEST_BYTES
     sink_batch: int = 5000
     sink_within_s: float = 0.5
@@ -115,6 +116,7 @@ class Settings:
             max_in_flight=get_int("ROUTER_MAX_IN_FLIGHT", base.max_in_flight),
             max_request_bytes=get_int("ROUTER_MAX_REQUEST_BYTES", base.max_request_bytes),
             session_timeout_s=float(get_int("ROUTER_SESSION_TIMEOUT_S", int(base.session_timeout_s))),
+            stall_after_s=float(get_int("ROUTER_STALL_AFTER_S", int(base.stall_after_s))),
             drift_window_s=get_int("ROUTER_DRIFT_WINDOW_S", base.drift_window_s),
             store_prompts=get("ROUTER_STORE_PROMPTS", "0").lower() in ("1", "true", "yes", "on"),
             quality_memory=get("ROUTER_QUALITY_MEMORY", "1").lower() in ("1", "true", "yes", "on"),

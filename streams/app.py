@@ -21,6 +21,7 @@ from core.config import Settings
 from core.topics import TopicNames
 from streams import ledger
 from streams.clickhouse import OutcomeWriter, named_queries, query_params
+from streams.health import add_health
 from streams.outbox import FaustOutbox, TopicDirectory
 from streams.runtime import PipelineRuntime, sink_deps
 
@@ -106,7 +107,7 @@ def create_pipeline_app(
     route.register(app, raw_topic(app, n.classified, n.escalations), deps)
     invoke.register(app, raw_topic(app, n.routed), deps)
     verify.register(app, raw_topic(app, n.invoked), deps)
-    _health_page(app, "pipeline")
+    add_health(app, "pipeline", settings)
     return app
 
 
@@ -116,7 +117,7 @@ def create_sink_app(settings: Settings, writer: OutcomeWriter, web_port: int) ->
     deps = sink_deps(settings, writer, FaustOutbox(app, names))
     sink.register(app, raw_topic(app, names.outcomes), deps)
     feedback.register(app, raw_topic(app, names.feedback), deps)
-    _health_page(app, "sink")
+    add_health(app, "sink", settings)
     queries = named_queries()
 
     @app.page("/sink/status/")
@@ -143,11 +144,3 @@ def create_sink_app(settings: Settings, writer: OutcomeWriter, web_port: int) ->
             return self.bytes(orjson.dumps(body, default=str), content_type="application/json")
 
     return app
-
-
-def _health_page(app: faust.App, role: str) -> None:
-    @app.page("/health/")
-    class Health(web.View):
-        async def get(self, request: web.Request) -> web.Response:
-            return self.json({"status": "ok", "role": role, "app": self.app.conf.id,
-                              "rebalancing": bool(self.app.rebalancing)})

@@ -15,6 +15,7 @@ from core.config import Settings
 from core.errors import SinkError
 from core.topics import TopicNames
 from streams.app import base_app, raw_topic
+from streams.health import add_health
 from streams.outbox import FaustOutbox
 
 
@@ -29,10 +30,11 @@ class DownClickHouse:
 def main() -> None:
     settings = Settings.from_env()
     names = TopicNames(settings.topic_prefix)
-    app = base_app(f"{settings.app_id}-sink", settings, 0)
+    app = base_app(f"{settings.app_id}-sink", settings, settings.web_port)
     deps = SinkDeps(writer=DownClickHouse(), clock=SystemClock(), outbox=FaustOutbox(app, names), names=names,
                     max_backoff_s=0.5)
     sink.register(app, raw_topic(app, names.outcomes), deps)
+    add_health(app, "sink", settings)
     worker = faust.Worker(app, loglevel="WARNING", quiet=True)
     worker.spinner = None
     worker.execute_from_commandline()

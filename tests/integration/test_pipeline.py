@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 
 import orjson
 from aiokafka import AIOKafkaConsumer
 
 from core.catalog import load_catalog
+from core.routing import stable_unit
 from tests.integration.conftest import wait_until
 from tooling.client import collect, publish, run
 from tooling.stack import Stack
@@ -69,12 +71,15 @@ async def _dlq_ids(stack: Stack) -> set[str]:
 
 def test_empty_answer_escalates_one_tier_end_to_end(stack: Stack) -> None:
     catalog = load_catalog(stack.settings.catalog_path, stack.settings.sim_url)
-    # every tier-1 model answers empty: whichever one the quality memory's draw picks first, it escalates
+    # every tier-1 model answers empty, and the first pick is a tier-1 one whatever the quality memory
+    # has learned from the earlier tests: quality_target 0 takes the cheapest model it knows, and the
+    # request id is one whose stable draw does not explore
     tier1 = [m.wire_model for m in catalog.models.values() if m.tier == 1]
     stack.configure_sim({"models": {m: {"latency_ms": 0, "empty_rate": 1.0} for m in tier1}})
     try:
-        rid = f"esc-{uuid.uuid4().hex[:6]}"
-        got = _send_and_collect(stack, [_request(rid, "hi")], {rid})  # "hi": a tier-1 chat request
+        rid = next(r for r in (f"esc-{uuid.uuid4().hex[:6]}" for _ in range(1000))
+                   if stable_unit(f"{r}\x1f0") >= catalog.quality.explore_share)
+        got = _send_and_collect(stack, [_request(rid, "hi", quality_target=0.0)], {rid})  # "hi": tier-1 chat
         response = got.responses[rid]
         assert response["status"] == "ok"
         assert response["escalations"] == 1 and response["escalation_reasons"] == ["empty"]
@@ -134,3 +139,22 @@ def test_every_dashboard_query_runs_and_feedback_is_stored(stack: Stack) -> None
     savings = stack.query("savings_vs_strongest")[0]
     assert savings["baseline_model"] == "claude-sonnet-4" and float(savings["saved_usd"]) > 0
     wait_until(lambda: stack.rows_written().get("feedback", 0) == 1, what="the valid feedback row")
+
+
+def test_live_and_ready_probes_answer_for_both_roles(stack: Stack) -> None:
+    import httpx
+
+    for proc in [*stack.pipelines, stack.sink]:
+        assert proc is not None
+        base = proc.health_url.removesuffix("/health/")
+        wait_until(lambda b=base: httpx.get(f"{b}/health/ready", timeout=5).status_code == 200,
+                   what=f"{proc.name} ready")
+        ready = httpx.get(f"{base}/health/ready", timeout=5).json()
+        assert ready["ready"] is True and ready["partitions"] > 0
+        live = httpx.get(f"{base}/health/live", timeout=5)
+        assert live.status_code == 200 and live.json()["live"] is True, live.text
+    time.sleep(stack.settings.stall_after_s * 2)  # idle past the stall limit (a non-event: nothing to wait on)
+    for proc in [*stack.pipelines, stack.sink]:
+        assert proc is not None
+        live = httpx.get(proc.health_url.removesuffix("/health/") + "/health/live", timeout=5)
+        assert live.status_code == 200, f"{proc.name} idle and caught up, yet: {live.text}"
