@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import orjson
 
 from core.config import Settings
@@ -253,4 +254,24 @@ def _scenarios(s: Settings, run_dir: Path, scale: float, soak_s: float, log: Cal
             results.append(scenario(st, scale))
             log(f"{results[-1].scenario}: done")
         results.append(soak(st, soak_s, 60))
+        for r in results:
+            if not r.ok:
+                r.notes.extend(not_live(st))  # what the workers' own probes say about a failed run
+                break
     return results
+
+
+def not_live(stack: Stack) -> list[str]:
+    """A note per worker whose /health/live is failing (the stalled partitions and their lag)."""
+    notes = []
+    for proc in [stack.sink, *stack.pipelines]:
+        if proc is None:
+            continue
+        try:
+            r = httpx.get(proc.health_url.removesuffix("/health/") + "/health/live", timeout=5)
+        except httpx.HTTPError as exc:
+            notes.append(f"{proc.name} probe unreachable ({type(exc).__name__})")
+            continue
+        if r.status_code != 200:
+            notes.append(f"{proc.name} not live: {r.text[:300]}")
+    return notes
