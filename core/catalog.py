@@ -7,7 +7,9 @@ catalog stops the worker before it joins the consumer group.
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,8 +101,9 @@ class Catalog:
         return self.models[name]
 
 
-def load_catalog(path: str | Path, sim_url: str = "") -> Catalog:
-    """Read and validate a catalog file. ``{sim}`` in a base URL becomes ``sim_url``."""
+def load_catalog(path: str | Path, placeholders: Mapping[str, str] | None = None) -> Catalog:
+    """Read and validate a catalog file. ``{name}`` in a base URL becomes ``placeholders[name]`` (the
+    worker passes ``{sim}``: the provider simulator's address, from ROUTER_SIM_URL)."""
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -110,7 +113,7 @@ def load_catalog(path: str | Path, sim_url: str = "") -> Catalog:
     except tomllib.TOMLDecodeError as exc:
         msg = f"{path}: not valid TOML: {exc}"
         raise ConfigError(msg) from None
-    return parse_catalog(data, str(path), sim_url)
+    return parse_catalog(data, str(path), placeholders)
 
 
 _TOP_KEYS = {"providers", "models", "budgets", "routing", "reply_topics", "quality_targets"}
@@ -137,12 +140,13 @@ def _strings(m: dict[str, Any], key: str, where: str, problems: list[str]) -> tu
     return tuple(v)
 
 
-def parse_catalog(data: dict[str, Any], source: str = "<catalog>", sim_url: str = "") -> Catalog:
+def parse_catalog(data: dict[str, Any], source: str = "<catalog>", placeholders: Mapping[str, str] | None = None
+                  ) -> Catalog:
     problems: list[str] = []
     _unknown(data, _TOP_KEYS, f"{source}: ", problems)
     if isinstance(data.get("routing"), dict):
         _unknown(data["routing"], _ROUTING_KEYS, f"{source}: routing", problems)
-    providers = _providers(data.get("providers"), source, sim_url, problems)
+    providers = _providers(data.get("providers"), source, placeholders or {}, problems)
     models = _models(data.get("models"), source, providers, problems)
     for m in models.values():
         for fb in m.fallbacks:
@@ -210,7 +214,8 @@ def _budgets(raw: Any, source: str, problems: list[str]) -> dict[str, Budget]:
     return out
 
 
-def _providers(raw: Any, source: str, sim_url: str, problems: list[str]) -> dict[str, ProviderSpec]:
+def _providers(raw: Any, source: str, placeholders: Mapping[str, str], problems: list[str]
+               ) -> dict[str, ProviderSpec]:
     if not isinstance(raw, dict) or not raw:
         problems.append(f"{source}: [providers]: at least one provider table is required")
         return {}
@@ -231,7 +236,7 @@ def _providers(raw: Any, source: str, sim_url: str, problems: list[str]) -> dict
         out[name] = ProviderSpec(
             name=name,
             wire=str(wire),
-            base_url=base_url.replace("{sim}", sim_url).rstrip("/"),
+            base_url=_fill(base_url, placeholders, f"{where}.base_url", problems).rstrip("/"),
             api_key_env=str(p.get("api_key_env", "")),
             timeout_s=_number(p, "timeout_s", 30.0, where, problems),
             max_connections=int(_number(p, "max_connections", 2000, where, problems)),
@@ -278,6 +283,17 @@ def _models(raw: Any, source: str, providers: dict[str, ProviderSpec], problems:
             typical_latency_ms=int(_number(m, "typical_latency_ms", 1000, where, problems)),
         )
     return out
+
+
+def _fill(text: str, placeholders: Mapping[str, str], where: str, problems: list[str]) -> str:
+    """``{name}`` replaced from ``placeholders``; a name it does not hold is a problem, not a literal."""
+    def one(m: re.Match[str]) -> str:
+        if m.group(1) in placeholders:
+            return placeholders[m.group(1)]
+        problems.append(f"{where}: no value for {{{m.group(1)}}} (known: {', '.join(sorted(placeholders)) or 'none'})")
+        return m.group(0)
+
+    return re.sub(r"\{(\w+)\}", one, text)
 
 
 def _number(d: dict[str, Any], key: str, default: float | None, where: str, problems: list[str]) -> float:

@@ -48,6 +48,10 @@ class Settings:
     verify_thresholds: tuple[float, ...] = (0.3, 0.25, 0.0)  # learned-score floor per tier (1, 2, 3)
     log_level: str = "warning"
 
+    def catalog_placeholders(self) -> dict[str, str]:
+        """What ``{name}`` in the catalog's base URLs stands for: ``{sim}``, the provider simulator."""
+        return {"sim": self.sim_url}
+
     def kafka_client_kwargs(self) -> dict[str, str]:
         """Keyword arguments for aiokafka clients (producer, consumer, admin) to authenticate."""
         if self.kafka_security_protocol == "PLAINTEXT":

@@ -8,6 +8,7 @@ logged error and the running catalog stays.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
 from core.catalog import Catalog, load_catalog
@@ -19,8 +20,9 @@ log = logging.getLogger(__name__)
 
 
 class CatalogReloader:
-    def __init__(self, path: Path, sim_url: str, ref: CatalogRef, memory: QualityMemory | None = None) -> None:
-        self.path, self.sim_url = path, sim_url
+    def __init__(self, path: Path, placeholders: Mapping[str, str], ref: CatalogRef,
+                 memory: QualityMemory | None = None) -> None:
+        self.path, self.placeholders = path, placeholders
         self.ref, self.memory = ref, memory
         self._mtime = self._stat()
 
@@ -37,7 +39,7 @@ class CatalogReloader:
             return False
         self._mtime = mtime
         try:
-            catalog = load_catalog(self.path, self.sim_url)
+            catalog = load_catalog(self.path, self.placeholders)
         except ConfigError as exc:
             log.error("catalog change refused, keeping the running one: %s", exc)
             return False

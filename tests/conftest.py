@@ -8,4 +8,4 @@ from core.config import REPO_ROOT
 
 @pytest.fixture(scope="session")
 def catalog() -> Catalog:
-    return load_catalog(REPO_ROOT / "config" / "catalog.toml", "http://sim.test")
+    return load_catalog(REPO_ROOT / "config" / "catalog.toml", {"sim": "http://sim.test"})

@@ -88,7 +88,7 @@ def run_bench_sink(settings: Settings, rows: int) -> int:
     client = connect(f"chdb://{path.resolve()}")
     migrate(client)
     writer = OutcomeWriter(client)
-    catalog = load_catalog(settings.catalog_path, settings.sim_url)
+    catalog = load_catalog(settings.catalog_path, settings.catalog_placeholders())
     now_ms = int(time.time() * 1000)
     for table, ref in reference_rows(catalog, now_ms).items():
         writer.insert(table, ref)

@@ -40,7 +40,7 @@ def run_demo(settings: Settings, n: int) -> int:
     s = run_settings(settings, "demo", run_dir)
     prefix = "demo-"
     items = workload.build(n, prefix)
-    catalog = load_catalog(s.catalog_path)
+    catalog = load_catalog(s.catalog_path, s.catalog_placeholders())
     profile = workload.sim_profile(catalog)
     run_dir.mkdir(parents=True, exist_ok=True)
     profile["replay"] = str(demo_learning.replay_file(run_dir, workload.REPLAY, demo_learning.QUESTIONS))

@@ -74,7 +74,8 @@ def healthy(models: list[str]) -> dict[str, Any]:
 
 
 def run_scenario(stack: Stack, scenario: Scenario, n: int = 100) -> Result:
-    models = [m.wire_model for m in load_catalog(stack.settings.catalog_path).models.values()]
+    catalog = load_catalog(stack.settings.catalog_path, stack.settings.catalog_placeholders())
+    models = [m.wire_model for m in catalog.models.values()]
     stack.configure_sim(healthy(models))
     stack.configure_sim({"models": {m: {**healthy([m])["models"][m], **cfg} for m, cfg in
                                     scenario.during(models)["models"].items()}})

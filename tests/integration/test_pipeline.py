@@ -70,7 +70,7 @@ async def _dlq_ids(stack: Stack) -> set[str]:
 
 
 def test_empty_answer_escalates_one_tier_end_to_end(stack: Stack) -> None:
-    catalog = load_catalog(stack.settings.catalog_path, stack.settings.sim_url)
+    catalog = load_catalog(stack.settings.catalog_path, stack.settings.catalog_placeholders())
     # every tier-1 model answers empty, and the first pick is a tier-1 one whatever the quality memory
     # has learned from the earlier tests: quality_target 0 takes the cheapest model it knows, and the
     # request id is one whose stable draw does not explore
@@ -90,7 +90,8 @@ def test_empty_answer_escalates_one_tier_end_to_end(stack: Stack) -> None:
 
 
 def test_all_providers_down_gives_one_error_response_each(stack: Stack) -> None:
-    models = [m.wire_model for m in load_catalog(stack.settings.catalog_path).models.values()]
+    catalog = load_catalog(stack.settings.catalog_path, stack.settings.catalog_placeholders())
+    models = [m.wire_model for m in catalog.models.values()]
     stack.configure_sim({"models": {m: {"latency_ms": 0, "down": True} for m in models}})
     try:
         prefix = f"down-{uuid.uuid4().hex[:6]}-"

@@ -62,3 +62,15 @@ def test_unknown_keys_and_wrong_shapes_are_refused_by_name() -> None:
     assert "cat.toml: routing.explore: unknown key" in text
     assert "cat.toml: model: unknown key (did you mean 'models'?)" in text
     assert "cat.toml: models.m.capabilities: expected an array of strings, got 'code'" in text
+
+
+def test_base_url_placeholders_come_from_the_caller_and_an_unknown_one_is_named() -> None:
+    def catalog_with(url: str) -> dict:
+        return {"providers": {"p": {"wire": "openai", "base_url": url}},
+                "models": {"m": {"provider": "p", "tier": 1, "input_per_mtok": 1, "output_per_mtok": 1,
+                                 "context_window": 1000}}}
+
+    assert parse_catalog(catalog_with("{sim}/openai/v1"), "c.toml", {"sim": "http://127.0.0.1:9"}
+                         ).providers["p"].base_url == "http://127.0.0.1:9/openai/v1"
+    with pytest.raises(ConfigError, match=r"c.toml: providers.p.base_url: no value for \{gateway\} \(known: sim\)"):
+        parse_catalog(catalog_with("{gateway}/v1"), "c.toml", {"sim": "http://x"})

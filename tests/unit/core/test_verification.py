@@ -9,7 +9,8 @@ from core.events import Attempt, Decision
 from core.verification import CascadeLimits, Step, best_answer, escalation_tier, next_step, verify
 from tests.fakes import job
 
-LIMITS = CascadeLimits(max_escalations=2, catalog=CatalogRef(load_catalog(REPO_ROOT / "config" / "catalog.toml", "")))
+CATALOG = load_catalog(REPO_ROOT / "config" / "catalog.toml", {"sim": "http://sim.test"})
+LIMITS = CascadeLimits(max_escalations=2, catalog=CatalogRef(CATALOG))
 
 
 def attempt(content: str = "fine", finish: str = "stop", status: str = "ok", tier: int = 1, no: int = 1) -> Attempt:

@@ -38,7 +38,7 @@ async def sim() -> AsyncIterator[tuple[SimState, Catalog]]:
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield state, load_catalog(REPO_ROOT / "config" / "catalog.toml", f"http://127.0.0.1:{port}")
+    yield state, load_catalog(REPO_ROOT / "config" / "catalog.toml", {"sim": f"http://127.0.0.1:{port}"})
     await runner.cleanup()
 
 
