@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from core.errors import ConfigError
+
 Query = Callable[..., list[dict[str, Any]]]
 
 SECTIONS = (  # (query, title, rows shown in the text report)
@@ -127,9 +129,15 @@ def http_query(sink_url: str) -> Query:
 
 def direct_query(url: str, password: str = "") -> Query:
     """Named queries straight against ClickHouse (a server, or an embedded path no worker holds)."""
-    from streams.clickhouse import OutcomeWriter, connect, named_queries, query_params  # noqa: PLC0415
+    from streams.clickhouse import OutcomeWriter, connect, named_queries, query_params, redact_url  # noqa: PLC0415
 
     writer, queries = OutcomeWriter(connect(url, password)), named_queries()
+    try:
+        writer.query("SELECT 1 FROM llm.requests LIMIT 1")
+    except Exception as exc:  # noqa: BLE001 - whatever the driver says, the answer is the same
+        msg = (f"ClickHouse at {redact_url(url)} has no llm tables to report on ({type(exc).__name__}); "
+               "run a sink against it first (make demo does)")
+        raise ConfigError(msg) from None
 
     def run(name: str, **params: str) -> list[dict[str, Any]]:
         sql = queries[name]
