@@ -18,6 +18,7 @@ from core.drift import DriftMonitor
 from core.events import Job
 from core.ingress import Ingress
 from core.invocation import Invoker
+from core.log_context import about
 from core.messages import Incoming, Out
 from core.ports import Classifier, HealthView, Outbox, QualityView, RowWriter, SpendView, Verifier
 from core.routing import RoutingPolicy
@@ -113,13 +114,14 @@ async def each_job(events: Sequence[Any], step: Callable[[Job], list[Out]], deps
             outs.extend(dead_letter(incoming(e), stage, "invalid_internal_event", problem, deps.names, now,
                                     job.request_id if isinstance(job.request_id, str) else ""))
             continue
-        try:
-            if not deps.seen.first(round_key(stage, job), now):
-                continue
-            outs.extend(step(job))
-        except Exception as exc:
-            log.exception("stage failed")
-            outs.extend(internal_error(e.value, exc, deps.names, deps.clock.now_ms()))
+        with about(stage, job.request_id, job.request.tenant):
+            try:
+                if not deps.seen.first(round_key(stage, job), now):
+                    continue
+                outs.extend(step(job))
+            except Exception as exc:
+                log.exception("stage failed")
+                outs.extend(internal_error(e.value, exc, deps.names, deps.clock.now_ms()))
     await deps.outbox.send_all(outs, release(events))
 
 

@@ -16,6 +16,7 @@ from agents import PipelineDeps, incoming
 from core import event_checks
 from core.dedup import round_key
 from core.events import Job
+from core.log_context import about
 from core.stages import dead_letter, internal_error, invoke
 
 log = logging.getLogger(__name__)
@@ -39,14 +40,15 @@ def register(app: Any, source: Any, deps: PipelineDeps) -> Any:
                                               clock.now_ms(), rid))
             event.ack()
             return
-        try:
-            if not deps.seen.first(round_key("invoke", job), clock.now_ms()):
-                event.ack()  # a replay of a call this worker already made
-                return
-            outs = await invoke(job, invoker, names, deps.worker)
-        except Exception as exc:
-            log.exception("invoke failed")
-            outs = internal_error(raw, exc, names, clock.now_ms())
+        with about("invoke", job.request_id, job.request.tenant):  # this task's log lines name the request
+            try:
+                if not deps.seen.first(round_key("invoke", job), clock.now_ms()):
+                    event.ack()  # a replay of a call this worker already made
+                    return
+                outs = await invoke(job, invoker, names, deps.worker)
+            except Exception as exc:
+                log.exception("invoke failed")
+                outs = internal_error(raw, exc, names, clock.now_ms())
         await outbox.send_all(outs)  # returns once the broker took every message (or a refusal record)
         event.ack()
 

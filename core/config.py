@@ -47,6 +47,7 @@ class Settings:
     quality_memory: bool = True  # embed prompts and route on the quality memory (issue 13)
     verify_thresholds: tuple[float, ...] = (0.3, 0.25, 0.0)  # learned-score floor per tier (1, 2, 3)
     log_level: str = "warning"
+    log_format: str = "text"  # or "json": one JSON object per line, with request_id, tenant and stage
 
     def catalog_placeholders(self) -> dict[str, str]:
         """What ``{name}`` in the catalog's base URLs stands for: ``{sim}``, the provider simulator."""
@@ -96,6 +97,10 @@ class Settings:
         if mechanism not in ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"):
             msg = f"KAFKA_SASL_MECHANISM: expected PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512, got {mechanism!r}"
             raise ConfigError(msg)
+        log_format = get("ROUTER_LOG_FORMAT", base.log_format).lower()
+        if log_format not in ("text", "json"):
+            msg = f"ROUTER_LOG_FORMAT: expected text or json, got {log_format!r}"
+            raise ConfigError(msg)
         username, password = get("KAFKA_SASL_USERNAME", ""), provider_key("KAFKA_SASL_PASSWORD", env)
         if protocol != "PLAINTEXT" and not (username and password):
             msg = f"KAFKA_SECURITY_PROTOCOL={protocol} needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD(_FILE)"
@@ -126,6 +131,7 @@ class Settings:
             quality_memory=get("ROUTER_QUALITY_MEMORY", "1").lower() in ("1", "true", "yes", "on"),
             verify_thresholds=_floats("ROUTER_VERIFY_THRESHOLDS", env, base.verify_thresholds),
             log_level=get("ROUTER_LOG_LEVEL", base.log_level),
+            log_format=log_format,
         )
 
 

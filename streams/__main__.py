@@ -27,6 +27,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     import uvloop
 
     from streams.kafka_compat import patch_closed_transport_send
+    from streams.logs import logging_config
 
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())  # the worker's loop: measured faster
     patch_closed_transport_send()  # so a broker restart cannot end aiokafka's tasks under uvloop
@@ -37,7 +38,8 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
         app = create_sink_app(settings, writer, args.web_port)
     else:
         app = create_pipeline_app(settings, partial(pipeline_runtime, settings), args.web_port)
-    worker = faust.Worker(app, loglevel=settings.log_level.upper(), quiet=True)
+    worker = faust.Worker(app, loglevel=settings.log_level.upper(), quiet=True,
+                          logging_config=logging_config(settings.log_level, settings.log_format))
     # Faust's terminal spinner sets the root logger to DEBUG so it can spin on every record: every
     # aiokafka debug call then built a LogRecord per message (~3 % of the pipeline's CPU, py-spy).
     worker.spinner = None

@@ -184,6 +184,7 @@ class Stack:
             "ROUTER_MAX_IN_FLIGHT": str(s.max_in_flight),
             "ROUTER_VERIFY_THRESHOLDS": ",".join(map(str, s.verify_thresholds)),
             "ROUTER_LOG_LEVEL": s.log_level,
+            "ROUTER_LOG_FORMAT": s.log_format,
             "ROUTER_STALL_AFTER_S": str(int(s.stall_after_s)),
         }
         name = f"{role}-{index}"

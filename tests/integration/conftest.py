@@ -41,7 +41,8 @@ def running_stack(bootstrap: str, run_dir: Path, label: str, sim_config: dict[st
 
 @pytest.fixture(scope="module")
 def stack(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with running_stack(bootstrap, tmp_path_factory.mktemp("stack"), "it", drift_window_s=1, stall_after_s=6) as s:
+    with running_stack(bootstrap, tmp_path_factory.mktemp("stack"), "it", drift_window_s=1, stall_after_s=6,
+                       log_format="json") as s:
         yield s
 
 

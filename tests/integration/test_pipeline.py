@@ -159,3 +159,12 @@ def test_live_and_ready_probes_answer_for_both_roles(stack: Stack) -> None:
         assert proc is not None
         live = httpx.get(proc.health_url.removesuffix("/health/") + "/health/live", timeout=5)
         assert live.status_code == 200, f"{proc.name} idle and caught up, yet: {live.text}"
+
+
+def test_worker_logs_are_json_lines(stack: Stack) -> None:
+    for proc in [*stack.pipelines, stack.sink]:
+        assert proc is not None
+        lines = [line for line in proc.log_path.read_text().splitlines() if line.strip()]
+        assert lines, f"{proc.name} logged nothing"
+        parsed = [orjson.loads(line) for line in lines]  # raises on a line that is not JSON
+        assert all({"ts", "level", "logger", "message"} <= set(p) for p in parsed)
