@@ -13,7 +13,7 @@ import pytest
 from core.config import REPO_ROOT
 
 PACKAGES = ("core", "providers", "models", "agents", "streams", "simulator", "devenv", "training", "tooling",
-            "analytics")
+            "analytics", "cli")
 OFFLINE = {"training", "tooling", "analytics"}  # never imported by what runs in production
 FORBIDDEN = {
     "core": {"faust", "httpx", "httpx_aiohttp", "aiokafka", "lightgbm", "clickhouse_connect", "chdb", "aiohttp",
