@@ -4,6 +4,8 @@
     llm-router worker --role pipeline|sink      the service (python -m streams worker)
     llm-router catalog check [PATH]             validate a catalog, every problem named
     llm-router migrate                          apply the ClickHouse migrations
+    llm-router publish FILE|-                   send one request, print its response (exit 1 if not ok)
+    llm-router tail [responses|dlq|internal-dlq|outcomes-dlq]   follow a topic as JSON lines
     llm-router report | grafana                 analytics (python -m analytics ...)
     llm-router demo | bench | chaos | faults    tooling (python -m tooling ...)
     llm-router train | eval-routing | prequential   training (python -m training.<module>)
@@ -60,6 +62,10 @@ def _route(command: str) -> Callable[[list[str]], int] | None:
         return catalog
     if command == "migrate":
         return migrate
+    if command in ("publish", "tail"):
+        from cli import kafka_commands  # noqa: PLC0415 - the Kafka client only for these two
+
+        return kafka_commands.publish if command == "publish" else kafka_commands.tail
     return None
 
 

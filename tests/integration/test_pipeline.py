@@ -168,3 +168,22 @@ def test_worker_logs_are_json_lines(stack: Stack) -> None:
         assert lines, f"{proc.name} logged nothing"
         parsed = [orjson.loads(line) for line in lines]  # raises on a line that is not JSON
         assert all({"ts", "level", "logger", "message"} <= set(p) for p in parsed)
+
+
+def test_llm_router_publish_and_tail_on_the_real_broker(stack: Stack, tmp_path, monkeypatch, capsys) -> None:
+    import cli
+
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", stack.settings.kafka_bootstrap)
+    monkeypatch.setenv("ROUTER_TOPIC_PREFIX", stack.settings.topic_prefix)
+    rid = f"cli-{uuid.uuid4().hex[:6]}"
+    request = tmp_path / "request.json"
+    request.write_bytes(_request(rid, "Say hello.")[1])
+    assert cli.main(["publish", str(request), "--timeout", "60"]) == 0
+    response = orjson.loads(capsys.readouterr().out)
+    assert (response["request_id"], response["status"]) == (rid, "ok")
+    assert cli.main(["tail", "responses", "--from-beginning", "--max", "1", "--idle-exit", "30"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1 and orjson.loads(lines[0])["request_id"]
+    request.write_bytes(b'{"request_id": "x", "messages": []}')
+    assert cli.main(["publish", str(request)]) == 2
+    assert "not a valid request" in capsys.readouterr().err
