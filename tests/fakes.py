@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from core.catalog import ModelSpec
 from core.errors import ProviderError
 from core.events import Classification, Job
+from core.messages import Out
 from core.ports import Completion, CompletionRequest
 from core.request import Request
 
@@ -103,3 +104,20 @@ def job(tier: int = 1, **overrides: Any) -> Job:
     j = Job(request=request(**overrides), received_at_ms=1_800_000_000_000)
     j.classification = Classification("chat", tier, 0.9, model_version="stub")
     return j
+
+
+class RecordingOutbox:
+    """An ``Outbox`` that keeps what it was given and accepts at once (as the broker would)."""
+
+    def __init__(self) -> None:
+        self.outs: list[Out] = []
+        self.batches_accepted = 0
+
+    async def send_all(self, outs: Sequence[Out], accepted: Callable[[], None] | None = None) -> None:
+        self.outs.extend(outs)
+        if accepted is not None:
+            accepted()
+            self.batches_accepted += 1
+
+    def on(self, topic: str) -> list[Out]:
+        return [o for o in self.outs if o.topic == topic]

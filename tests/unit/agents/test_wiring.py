@@ -28,27 +28,10 @@ from core.request import Request
 from core.routing import RoutingPolicy
 from core.topics import TopicNames
 from core.verification import CascadeLimits
-from tests.fakes import FakeClock, FixedSpend, ScriptedProvider, StubClassifier, ok
+from tests.fakes import FakeClock, FixedSpend, RecordingOutbox, ScriptedProvider, StubClassifier, ok
 
 NAMES = TopicNames("w.")
 NOW_MS = FakeClock().now_ms()
-
-
-class RecordingOutbox:
-    """An ``Outbox`` that keeps what it was given and accepts at once (as the broker would)."""
-
-    def __init__(self) -> None:
-        self.outs: list[Out] = []
-        self.batches_accepted = 0
-
-    async def send_all(self, outs: Sequence[Out], accepted: Callable[[], None] | None = None) -> None:
-        self.outs.extend(outs)
-        if accepted is not None:
-            accepted()
-            self.batches_accepted += 1
-
-    def on(self, topic: str) -> list[Out]:
-        return [o for o in self.outs if o.topic == topic]
 
 
 class MemoryTable:

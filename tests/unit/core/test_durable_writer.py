@@ -10,10 +10,9 @@ import orjson
 from core.dedup import SeenCache
 from core.durable_writer import DurableWriter, first_copies, group_rows, row_problem
 from core.errors import SinkError
-from core.messages import Out
 from core.outcomes import COLUMNS
 from core.topics import TopicNames
-from tests.fakes import FakeClock
+from tests.fakes import FakeClock, RecordingOutbox
 
 NAMES = TopicNames("t.")
 
@@ -35,20 +34,12 @@ class FakeTable:
         self.rows.extend(rows)
 
 
-class Sent:
-    def __init__(self) -> None:
-        self.outs: list[Out] = []
-
-    async def send_all(self, outs: Sequence[Out]) -> None:
-        self.outs.extend(outs)
-
-
 def _row(i: int, cost: object = 0.1) -> dict[str, Any]:
     return {**dict.fromkeys(COLUMNS["requests"], 0), "request_id": f"r{i}", "cost_usd": cost}
 
 
 async def test_one_bad_row_is_set_aside_and_the_rest_written() -> None:
-    table, sent = FakeTable(), Sent()
+    table, sent = FakeTable(), RecordingOutbox()
     writer = DurableWriter(table, FakeClock(), sent, NAMES)
     rows = [_row(i) for i in range(9)] + [_row(9, "lots")]
     refused = await writer.write("requests", rows)
@@ -63,14 +54,16 @@ async def test_one_bad_row_is_set_aside_and_the_rest_written() -> None:
 async def test_a_down_server_is_retried_with_backoff_until_it_answers() -> None:
     clock = FakeClock()
     table = FakeTable(down_calls=4)
-    refused = await DurableWriter(table, clock, Sent(), NAMES, max_backoff_s=0.4).write("requests", [_row(1)])
+    writer = DurableWriter(table, clock, RecordingOutbox(), NAMES, max_backoff_s=0.4)
+    refused = await writer.write("requests", [_row(1)])
     assert refused == [] and len(table.rows) == 1
     assert clock.slept == [0.1, 0.2, 0.4, 0.4]
 
 
 async def test_a_batch_of_only_bad_rows_is_set_aside_without_stalling() -> None:
     table = FakeTable()
-    refused = await DurableWriter(table, FakeClock(), Sent(), NAMES).write("requests", [_row(1, "x"), _row(2, "y")])
+    writer = DurableWriter(table, FakeClock(), RecordingOutbox(), NAMES)
+    refused = await writer.write("requests", [_row(1, "x"), _row(2, "y")])
     assert [r.row["request_id"] for r in refused] == ["r1", "r2"] and table.rows == []
 
 
