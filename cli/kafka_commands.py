@@ -51,8 +51,10 @@ async def _publish_and_wait(settings: Settings, topic: str, reply: str, rid: str
     await consumer.start()
     await producer.start()
     try:
-        await consumer.topics()  # loads the cluster's topic metadata, so the reply topic's partitions are known
         parts = [TopicPartition(reply, p) for p in (consumer.partitions_for_topic(reply) or set())]
+        if not parts:  # not in the first metadata: aiokafka's public topics() fills another cache, so ask directly
+            await consumer._client.force_metadata_update()
+            parts = [TopicPartition(reply, p) for p in (consumer.partitions_for_topic(reply) or set())]
         consumer.assign(parts)
         await consumer.seek_to_end(*parts)  # only answers that come after the request
         await producer.send_and_wait(topic, raw, key=rid.encode())
