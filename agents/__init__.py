@@ -7,6 +7,7 @@ would ack and so skip the message): each agent's last-resort handler answers the
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ from core.routing import RoutingPolicy
 from core.stages import dead_letter, internal_error
 from core.topics import TopicNames
 from core.verification import CascadeLimits
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +88,62 @@ def release(events: Sequence[Any]) -> Callable[[], None]:
     def done() -> None:
         for e in events:
             e.ack()
+
+    return done
+
+
+class SendBuffer:
+    """Outputs of work that finishes one item at a time (the invoke stage's calls), sent together.
+
+    ``add`` hands over one item's messages and its ack; ``run`` sends what has gathered every
+    ``within_s`` (at once when ``max_outs`` messages wait) as one batch, so rows are packed and
+    produce bookkeeping is per batch, and acks each item once the broker took its batch. ``add``
+    waits while ``max_outs`` messages are held, so a slow broker slows the stage down. Items
+    still held when the task is cancelled are never acked, so they are replayed.
+    """
+
+    def __init__(self, outbox: Outbox, max_outs: int = 2000, within_s: float = 0.002) -> None:
+        self.outbox, self.max_outs, self.within_s = outbox, max_outs, within_s
+        self._outs: list[Out] = []
+        self._acks: list[Callable[[], None]] = []
+        self._ready = asyncio.Event()
+        self._room = asyncio.Event()
+        self._room.set()
+
+    async def add(self, outs: Sequence[Out], ack: Callable[[], None]) -> None:
+        await self._room.wait()
+        self._outs.extend(outs)
+        self._acks.append(ack)
+        self._ready.set()
+        if len(self._outs) >= self.max_outs:
+            self._room.clear()
+
+    def start(self) -> asyncio.Task[None]:
+        task = asyncio.create_task(self.run())
+        task.add_done_callback(_sender_stopped)
+        return task
+
+    async def run(self) -> None:
+        while True:
+            await self._ready.wait()
+            if len(self._outs) < self.max_outs:
+                await asyncio.sleep(self.within_s)  # let the calls finishing meanwhile join the batch
+            outs, acks = self._outs, self._acks
+            self._outs, self._acks = [], []
+            self._ready.clear()
+            self._room.set()
+            await self.outbox.send_all(outs, _calling(acks))
+
+
+def _sender_stopped(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:  # a bug: what it held stays unacked, so is replayed
+        log.error("a stage's sender failed", exc_info=task.exception())
+
+
+def _calling(acks: list[Callable[[], None]]) -> Callable[[], None]:
+    def done() -> None:
+        for ack in acks:
+            ack()
 
     return done
 

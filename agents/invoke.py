@@ -1,6 +1,8 @@
 """invoke: call the chosen provider; every request is its own task, so no call waits for another.
 
-Each event is acked only after everything it caused has been handed to the producer. Faust
+Finished calls are sent together (``SendBuffer``: one produce batch and one outcome message
+per few milliseconds of finished calls, not per call). Each event is acked only after the
+broker took everything it caused. Faust
 commits an offset only when every earlier offset of the partition is acked, so out-of-order
 completion is safe, and a crash replays exactly the calls that were in flight. ``max_in_flight``
 bounds the tasks; when it is reached the agent stops reading and Kafka holds the backlog.
@@ -12,7 +14,7 @@ import asyncio
 import logging
 from typing import Any
 
-from agents import PipelineDeps, incoming
+from agents import PipelineDeps, SendBuffer, incoming
 from core import event_checks
 from core.dedup import round_key
 from core.events import Job
@@ -23,7 +25,8 @@ log = logging.getLogger(__name__)
 
 
 def register(app: Any, source: Any, deps: PipelineDeps) -> Any:
-    names, invoker, clock, outbox = deps.names, deps.invoker, deps.clock, deps.outbox
+    names, invoker, clock = deps.names, deps.invoker, deps.clock
+    buffer = SendBuffer(deps.outbox)
 
     async def one(event: Any) -> None:
         raw = event.value
@@ -36,9 +39,8 @@ def register(app: Any, source: Any, deps: PipelineDeps) -> Any:
             problem = problem or "unreadable job"
             log.warning("invoke refused a job from %s: %s", event.message.topic, problem)
             rid = job.request_id if job is not None and isinstance(job.request_id, str) else ""
-            await outbox.send_all(dead_letter(incoming(event), "invoke", "invalid_internal_event", problem, names,
-                                              clock.now_ms(), rid))
-            event.ack()
+            await buffer.add(dead_letter(incoming(event), "invoke", "invalid_internal_event", problem, names,
+                                         clock.now_ms(), rid), event.ack)
             return
         with about("invoke", job.request_id, job.request.tenant):  # this task's log lines name the request
             try:
@@ -49,13 +51,13 @@ def register(app: Any, source: Any, deps: PipelineDeps) -> Any:
             except Exception as exc:
                 log.exception("invoke failed")
                 outs = internal_error(raw, exc, names, clock.now_ms())
-        await outbox.send_all(outs)  # returns once the broker took every message (or a refusal record)
-        event.ack()
+        await buffer.add(outs, event.ack)  # acked once the broker took every message (or a refusal record)
 
     @app.agent(source, name="invoke", concurrency=1)
     async def invoke_agent(stream: Any) -> None:
         slots = asyncio.Semaphore(deps.max_in_flight)
         running: set[asyncio.Task[None]] = set()
+        sender = buffer.start()
 
         def finished(task: asyncio.Task[None]) -> None:
             running.discard(task)
@@ -72,5 +74,7 @@ def register(app: Any, source: Any, deps: PipelineDeps) -> Any:
         finally:
             for task in list(running):
                 task.cancel()
+            sender.cancel()
 
     return invoke_agent
+

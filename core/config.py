@@ -39,7 +39,7 @@ class Settings:
     session_timeout_s: float = 8.0  # a dead worker's partitions move after this (issue 12: was 30 s)
     stall_after_s: float = 60.0  # /health/live turns false when a partition has lag and no progress this long
     max_request_bytes: int = MAX_REQUEST_BYTES
-    sink_batch: int = 5000
+    sink_batch: int = 500  # outcome messages per insert batch; each carries a stage batch's rows
     sink_within_s: float = 0.5
     web_port: int = 6066
     drift_window_s: int = 60

@@ -124,7 +124,7 @@ def group_rows(messages: list[tuple[bytes | None, Source]]) -> tuple[dict[str, l
     tables: dict[str, list[dict[str, Any]]] = defaultdict(list)
     sources: dict[int, Source] = {}
     bad: list[Refusal] = []
-    for raw, source in messages:
+    for raw, source in ((row, source) for value, source in messages for row in outcomes.rows_in(value)):
         try:
             msg = orjson.loads(raw or b"")
             table, row = msg["t"], msg["r"]

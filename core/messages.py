@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,3 +31,14 @@ class Incoming:
 def row_out(names: TopicNames, key: bytes, table: str, row: dict[str, Any]) -> Out:
     """An outcome row for the sink."""
     return Out(names.outcomes, key, outcomes.encode(table, row))
+
+
+def packed(outs: Sequence[Out], outcomes_topic: str, budget: int) -> list[Out]:
+    """``outs`` with their outcome rows packed into as few messages as fit ``budget`` (after the
+    other messages, rows in order): one outcome message per batch instead of one per row."""
+    rows = [o for o in outs if o.topic == outcomes_topic]
+    if len(rows) < 2:
+        return list(outs)
+    key = rows[0].key[:200]
+    values = outcomes.pack([o.value for o in rows], budget - len(key))
+    return [*(o for o in outs if o.topic != outcomes_topic), *(Out(outcomes_topic, key, v) for v in values)]

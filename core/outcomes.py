@@ -1,7 +1,8 @@
 """Outcome rows for ClickHouse: one per request, attempt, routing decision and escalation.
 
-Each stage emits rows as ``{"t": table, "r": row}`` messages on the outcomes topic; the sink
-inserts them in batches. ``COLUMNS`` is the single list of columns per table, checked against
+Each stage emits rows as ``{"t": table, "r": row}``; the publisher packs a batch's rows into
+outcome messages of newline-separated rows (``rows_in`` splits one; a one-row message is the
+same format), and the sink inserts them in batches. ``COLUMNS`` is the single list of columns per table, checked against
 ``sql/`` by the tests. Times are epoch milliseconds here and become DateTime64 in the sink.
 """
 
@@ -57,8 +58,33 @@ def encode(table: str, row: dict[str, Any]) -> bytes:
     return orjson.dumps({"t": table, "r": row})
 
 
+def rows_in(value: bytes | None) -> list[bytes | None]:
+    """The rows one outcome message carries (orjson escapes newlines inside strings, so a raw
+    newline only ever separates rows)."""
+    if not value:
+        return [value]
+    return list(value.split(b"\n"))
+
+
+def pack(rows: list[bytes], budget: int) -> list[bytes]:
+    """Encoded rows joined into as few messages as fit ``budget`` bytes each, in order; a row
+    over the budget on its own stays alone (the publisher refuses it like any oversized message)."""
+    packed: list[bytes] = []
+    chunk: list[bytes] = []
+    size = 0
+    for row in rows:
+        if chunk and size + 1 + len(row) > budget:
+            packed.append(b"\n".join(chunk))
+            chunk, size = [], 0
+        chunk.append(row)
+        size += len(row) + (1 if len(chunk) > 1 else 0)
+    if chunk:
+        packed.append(b"\n".join(chunk))
+    return packed
+
+
 def is_row_of(value: bytes | None, table: str) -> TypeGuard[bytes]:
-    """Whether an outcome message is a ``table`` row, judged without decoding it (followers of the
+    """Whether an outcome row (one of ``rows_in``) is a ``table`` row, judged without decoding it (followers of the
     outcomes topic skip most messages this way); relies on ``encode`` writing the table first."""
     return value is not None and value.startswith(b'{"t":"' + table.encode() + b'"')
 

@@ -37,7 +37,7 @@ import numpy as np
 import orjson
 
 from core.events import Job
-from core.outcomes import is_row_of
+from core.outcomes import is_row_of, rows_in
 
 DIM = 256
 _DAY_MS = 86_400_000
@@ -267,7 +267,7 @@ def learn_from_outcomes(memory: QualityMemory, values: Sequence[bytes | None]) -
     how many looked like verdicts but could not be read (skipped: one bad row must not stop it)."""
     by_model: dict[str, tuple[list[np.ndarray], list[float], list[float], list[int], list[str]]] = {}
     bad = 0
-    for raw in values:
+    for raw in (row for value in values for row in rows_in(value)):
         if not is_row_of(raw, "verdicts"):
             continue
         try:

@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from core.budget import Ledger
 from core.clock import Clock
-from core.outcomes import is_row_of
+from core.outcomes import is_row_of, rows_in
 from core.quality_memory import QualityMemory, learn_from_feedback, learn_from_outcomes
 
 log = logging.getLogger(__name__)
@@ -28,18 +28,21 @@ def month_start_ms(now_ms: int) -> int:
     return int(datetime(d.year, d.month, 1, tzinfo=UTC).timestamp() * 1000)
 
 
-def apply(ledger: Ledger, value: bytes | None) -> bool:
-    """Add one outcome message to the ledger if it is a request row with a cost; False when it
-    looked like one but could not be read (counted and skipped: one bad row must not stop budgets)."""
-    if not is_row_of(value, "requests"):
-        return True
-    try:
-        row = orjson.loads(value)["r"]
-        if row.get("cost_usd"):
-            ledger.add(str(row["tenant"]), int(row["completed_at"]), float(row["cost_usd"]), str(row["request_id"]))
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
-        return False
-    return True
+def apply(ledger: Ledger, value: bytes | None) -> int:
+    """Add the request rows with a cost in one outcome message to the ledger; return how many
+    looked like request rows but could not be read (skipped: one bad row must not stop budgets)."""
+    bad = 0
+    for raw in rows_in(value):
+        if not is_row_of(raw, "requests"):
+            continue
+        try:
+            row = orjson.loads(raw)["r"]
+            if row.get("cost_usd"):
+                ledger.add(str(row["tenant"]), int(row["completed_at"]), float(row["cost_usd"]),
+                           str(row["request_id"]))
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
+            bad += 1
+    return bad
 
 
 async def follow(bootstrap: str, topic: str, ledger: Ledger, clock: Clock, memory: QualityMemory | None = None,
@@ -66,7 +69,7 @@ async def follow(bootstrap: str, topic: str, ledger: Ledger, clock: Clock, memor
                 if tp.topic != topic and memory is not None:  # downstream feedback overrides the verifier
                     bad = learn_from_feedback(memory, values)
                 else:
-                    bad = sum(not apply(ledger, v) for v in values)
+                    bad = sum(apply(ledger, v) for v in values)
                     bad += learn_from_outcomes(memory, values) if memory is not None else 0
                 if bad:
                     log.warning("skipped %d unreadable rows or feedback events on %s", bad, tp.topic)

@@ -25,7 +25,7 @@ import orjson
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError, KafkaTimeoutError, UnknownTopicOrPartitionError
 
-from core.messages import Out
+from core.messages import Out, packed
 from core.payload import dumps_within, message_budget, payload_copy
 from core.topics import TopicNames
 
@@ -103,7 +103,7 @@ class FaustOutbox:
         refusal record). With it: return once the messages are handed to the producer, in order,
         and call ``accepted`` when the broker took them all, so a stage goes on with its next
         batch instead of waiting a round trip (at most ``max_pending`` batches are outstanding)."""
-        pending = list(outs)
+        pending = packed(outs, self.names.outcomes, self.budget)
         futures = await self._enqueue(pending)
         if accepted is None:
             await self._settle(pending, futures)

@@ -93,3 +93,12 @@ def test_first_copies_writes_each_request_once() -> None:
     seen.first("r1", 0)
     rows = [_row(1), _row(2), {**_row(2), "cost_usd": 9.0}, _row(3)]
     assert [(r["request_id"], r["cost_usd"]) for r in first_copies(rows, seen, 10)] == [("r2", 0.1), ("r3", 0.1)]
+
+
+def test_group_rows_reads_every_row_of_a_packed_message() -> None:
+    packed = orjson.dumps({"t": "requests", "r": _row(1)}) + b"\n" + orjson.dumps({"t": "nope", "r": {}}) + b"\n" + \
+        orjson.dumps({"t": "requests", "r": _row(2)})
+    tables, sources, bad = group_rows([(packed, ("o", 0, 7))])
+    assert [r["request_id"] for r in tables["requests"]] == ["r1", "r2"]
+    assert {sources[id(r)] for r in tables["requests"]} == {("o", 0, 7)}
+    assert [(b.source, b.reason) for b in bad] == [(("o", 0, 7), "unknown table 'nope'")]

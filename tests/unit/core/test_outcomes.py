@@ -8,6 +8,9 @@ import pytest
 
 from core.config import REPO_ROOT
 from core.outcomes import COLUMNS
+from core.topics import TopicNames
+
+NAMES = TopicNames("llm.")
 
 _COLUMN = re.compile(r"^\s{4}([a-z_]+)\s+[A-Z]", re.MULTILINE)
 
@@ -41,3 +44,25 @@ def test_a_row_is_recognised_by_its_table_without_decoding() -> None:
     assert is_row_of(value, "requests")
     assert not is_row_of(value, "verdicts") and not is_row_of(encode("requests_x", {}), "requests")
     assert not is_row_of(None, "requests") and not is_row_of(b"", "requests")
+
+
+def test_rows_are_packed_within_the_budget_and_split_back_in_order() -> None:
+    from core.outcomes import encode, pack, rows_in
+
+    rows = [encode("requests", {"request_id": f"r{i}", "text": "line\nbreak"}) for i in range(50)]
+    messages = pack(rows, budget=400)
+    assert 1 < len(messages) < 50 and all(len(m) <= 400 for m in messages)
+    assert [r for m in messages for r in rows_in(m)] == rows  # a newline inside a string never splits a row
+    assert pack([b"x" * 500, b"y"], budget=400) == [b"x" * 500, b"y"]  # an oversized row stays alone
+    assert rows_in(None) == [None] and rows_in(b"") == [b""]
+
+
+def test_a_batch_of_outs_sends_its_rows_as_one_message_after_the_rest() -> None:
+    from core.messages import Out, packed, row_out
+
+    outs = [row_out(NAMES, b"a", "requests", {"request_id": "a"}), Out(NAMES.routed, b"a", b"{}"),
+            row_out(NAMES, b"b", "decisions", {"request_id": "b"})]
+    sent = packed(outs, NAMES.outcomes, 10_000)
+    assert [o.topic for o in sent] == [NAMES.routed, NAMES.outcomes]
+    assert sent[1].value == outs[0].value + b"\n" + outs[2].value
+    assert packed(outs[:2], NAMES.outcomes, 10_000) == outs[:2]
