@@ -27,6 +27,8 @@ from streams.runtime import PipelineRuntime, sink_deps
 
 log = logging.getLogger(__name__)
 
+PRODUCER_LINGER_MS = 2  # how long the producer waits to fill a batch (tooling's Kafka hop reference uses it too)
+
 
 def base_app(app_id: str, settings: Settings, web_port: int) -> faust.App:
     (settings.data_dir / "faust").mkdir(parents=True, exist_ok=True)
@@ -55,7 +57,7 @@ def base_app(app_id: str, settings: Settings, web_port: int) -> faust.App:
         stream_processing_timeout=300.0,
         stream_wait_empty=False,  # a rebalance does not wait for slow LLM calls; unacked work is replayed
         producer_acks=-1,
-        producer_linger_ms=2,
+        producer_linger_ms=PRODUCER_LINGER_MS,
         producer_max_batch_size=1024 * 1024,
         consumer_auto_offset_reset="earliest",
         web_enabled=web_port > 0,

@@ -3,7 +3,9 @@
 Overhead of a request = broker timestamp of its response - timestamp of its request (both
 stamped when produced, on this machine's clock). Two phases:
   burst  - every request published at once: sustained requests per second end to end;
-  paced  - a steady rate below saturation: p50/p99 overhead without queueing in front.
+  load   - paced at 10, 25, 50 and 75 % of the burst rate: p50/p99 overhead per load, each
+           tenth of every run against its median, and the time per stage hop beside a bare
+           Kafka hop on the same broker (tooling/latency.py).
 CPU seconds per process are read from /proc, so it is visible what the simulator and the
 broker took from the 2 cores.
 """
@@ -20,7 +22,8 @@ import httpx
 import orjson
 
 from core.config import Settings
-from tooling import profile
+from streams.app import PRODUCER_LINGER_MS
+from tooling import latency, profile
 from tooling.client import collect, publish, run
 from tooling.stack import Proc, Stack, run_settings
 
@@ -82,16 +85,23 @@ def run_bench(settings: Settings, n: int, workers: int, latency_ms: int = 0) -> 
         burst = _phase(stack, "burst-", n, None)
         cpu1, t1 = _cpu(procs), time.monotonic()
         profiles = sampling.stop()
-        paced_rate = max(50.0, round(burst["rps"] * 0.4, -1))  # below saturation: overhead, not queueing
-        paced = _phase(stack, "paced-", min(n, int(paced_rate * 10)), paced_rate)
+        table = latency.load_table(lambda prefix, count, rate: _phase(stack, prefix, count, rate), burst["rps"])
+        paced = next(r for r in table if r["fraction"] == 0.5)  # the issue's headline row
+        quarter = next(r for r in table if r["fraction"] == 0.25)
+        names = stack.names
+        stage_topics = [names.requests, names.classified, names.routed, names.invoked, names.responses]
+        hop_table = latency.hops(stack.settings.kafka_bootstrap, stage_topics, "load25-")
+        reference = latency.kafka_hop(stack.settings.kafka_bootstrap, linger_ms=PRODUCER_LINGER_MS)
         wall = t1 - t0
         print()
         print(f"burst : {burst['answered']}/{burst['requests']} answered, {burst['duplicates']} duplicates, "
               f"sustained {burst['rps']} req/s, overhead p50 {burst['p50_ms']} ms, p99 {burst['p99_ms']} ms "
               f"(includes queueing)")
-        print(f"paced : {paced['answered']}/{paced['requests']} answered at {paced_rate:g} req/s, "
-              f"overhead p50 {paced['p50_ms']} ms, p99 {paced['p99_ms']} ms, mean {paced['mean_ms']} ms")
-        print(f"        p50 by tenth of the paced run (ms): {paced['p50_by_tenth_ms']}")
+        latency.print_load_table(table)
+        print(f"where the time goes at {quarter['rate']:g} req/s (broker timestamps of each request's messages; "
+              f"a bare aiokafka produce-to-consume hop on this broker: p50 {reference[0]} ms, p90 {reference[1]} ms):")
+        for hop, p50, p90 in hop_table:
+            print(f"  {hop:<26} p50 {p50:4d} ms, p90 {p90:4d} ms")
         print(f"CPU during the burst ({wall:.1f}s wall, 2 cores = {2 * wall:.1f} core-seconds):")
         for name, proc in procs.items():
             used = cpu1[name] - cpu0[name]
@@ -103,7 +113,8 @@ def run_bench(settings: Settings, n: int, workers: int, latency_ms: int = 0) -> 
             print(f"  {name}:")
             for line in profile.table(counts):
                 print(f"    {line}")
-        result = {"burst": burst, "paced": paced | {"rate": paced_rate}, "workers": workers,
+        result = {"burst": burst, "paced": paced, "load": table, "hops": hop_table, "kafka_hop_ms": reference,
+                  "workers": workers,
                   "cpu_s": {k: round(cpu1[k] - cpu0[k], 2) for k in procs}, "wall_s": round(wall, 2)}
         result["profile"] = {name: profile.table(c) for name, c in profiles.items()}
         (run_dir / "result.json").write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
