@@ -6,6 +6,7 @@ settings: adapters read them by the name the catalog gives, and never log them.
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -17,6 +18,24 @@ from core.payload import MAX_REQUEST_BYTES
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+def packaged(package: str, checkout_dir: str) -> Path:
+    """A folder of run-time files shipped in the wheel as package data: ``sql/`` is the package
+    ``llm_router_sql``, ``config/`` is ``llm_router_config`` (pyproject's package-dir). Found through
+    importlib.resources in an installed wheel and in an editable checkout alike; a checkout run
+    without installing falls back to the folder itself."""
+    try:
+        return Path(str(importlib.resources.files(package)))
+    except ModuleNotFoundError:
+        return REPO_ROOT / checkout_dir
+
+
+def default_data_dir() -> Path:
+    """``var/`` in a checkout; outside one (an installed wheel) the user's data folder."""
+    if (REPO_ROOT / "pyproject.toml").is_file():
+        return REPO_ROOT / "var"
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "llm-router"
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     kafka_bootstrap: str = ""  # empty: the local broker started by devenv
@@ -26,9 +45,10 @@ class Settings:
     kafka_password: str = field(default="", repr=False)  # secret: never printed
     clickhouse_url: str = ""  # empty: embedded chDB under data_dir
     clickhouse_password: str = field(default="", repr=False)  # secret: never printed
-    data_dir: Path = REPO_ROOT / "var"
-    catalog_path: Path = REPO_ROOT / "config" / "catalog.toml"
-    model_dir: Path = REPO_ROOT / "models" / "artifacts"
+    data_dir: Path = field(default_factory=default_data_dir)
+    catalog_path: Path = field(default_factory=lambda: packaged("llm_router_config", "config") / "catalog.toml")
+    model_dir: Path = field(default_factory=lambda: packaged("models", "models") / "artifacts")
+    sql_dir: Path = field(default_factory=lambda: packaged("llm_router_sql", "sql"))  # migrations and named queries
     sim_url: str = "http://127.0.0.1:8700"
     topic_prefix: str = ""
     app_id: str = "llm-router"
@@ -42,6 +62,7 @@ class Settings:
     sink_batch: int = 500  # outcome messages per insert batch; each carries a stage batch's rows
     sink_within_s: float = 0.5
     web_port: int = 6066
+    web_bind: str = "127.0.0.1"  # health, metrics and queries; 0.0.0.0 in a container so probes reach it
     drift_window_s: int = 60
     store_prompts: bool = False  # keep redacted prompt text (30-day TTL) for retraining
     quality_memory: bool = True  # embed prompts and route on the quality memory (issue 13)
@@ -116,12 +137,14 @@ class Settings:
             data_dir=Path(get("ROUTER_DATA_DIR", str(base.data_dir))),
             catalog_path=Path(get("ROUTER_CATALOG", str(base.catalog_path))),
             model_dir=Path(get("ROUTER_MODEL_DIR", str(base.model_dir))),
+            sql_dir=Path(get("ROUTER_SQL_DIR", str(base.sql_dir))),
             sim_url=get("ROUTER_SIM_URL", base.sim_url),
             topic_prefix=get("ROUTER_TOPIC_PREFIX", ""),
             app_id=get("ROUTER_APP_ID", base.app_id),
             partitions=get_int("ROUTER_PARTITIONS", base.partitions),
             max_escalations=get_int("ROUTER_MAX_ESCALATIONS", base.max_escalations),
             web_port=get_int("ROUTER_WEB_PORT", base.web_port),
+            web_bind=get("ROUTER_WEB_BIND", base.web_bind),
             max_in_flight=get_int("ROUTER_MAX_IN_FLIGHT", base.max_in_flight),
             max_request_bytes=get_int("ROUTER_MAX_REQUEST_BYTES", base.max_request_bytes),
             session_timeout_s=float(get_int("ROUTER_SESSION_TIMEOUT_S", int(base.session_timeout_s))),

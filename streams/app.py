@@ -20,7 +20,7 @@ from agents import classify, feedback, invoke, route, sink, verify
 from core.config import Settings
 from core.topics import TopicNames
 from streams import ledger
-from streams.clickhouse import OutcomeWriter, named_queries, query_params
+from streams.clickhouse import OutcomeWriter, named_queries, query_dirs, query_params
 from streams.health import add_health
 from streams.outbox import FaustOutbox, TopicDirectory
 from streams.runtime import PipelineRuntime, sink_deps
@@ -62,7 +62,7 @@ def base_app(app_id: str, settings: Settings, web_port: int) -> faust.App:
         consumer_auto_offset_reset="earliest",
         web_enabled=web_port > 0,
         web_port=max(web_port, 1),
-        web_bind="127.0.0.1",
+        web_bind=settings.web_bind,
         web_tables_enabled=False,
         web_router_enabled=False,
     )
@@ -120,7 +120,7 @@ def create_sink_app(settings: Settings, writer: OutcomeWriter, web_port: int) ->
     sink.register(app, raw_topic(app, names.outcomes), deps)
     feedback.register(app, raw_topic(app, names.feedback), deps)
     add_health(app, "sink", settings)
-    queries = named_queries()
+    queries = named_queries(*query_dirs(settings.sql_dir))
 
     @app.page("/sink/status/")
     class SinkStatus(web.View):

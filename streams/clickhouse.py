@@ -16,13 +16,18 @@ import clickhouse_connect
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import OperationalError
 
-from core.config import REPO_ROOT
+from core.config import packaged
 from core.errors import ConfigError, SinkError
 from core.outcomes import COLUMNS
 
-SQL_DIR = REPO_ROOT / "sql"
+SQL_DIR = packaged("llm_router_sql", "sql")  # the default; workers use settings.sql_dir (ROUTER_SQL_DIR)
 QUERY_DIR = SQL_DIR / "dashboards"  # the analysts' named queries
 CHECK_DIR = SQL_DIR / "checks"  # operational checks (served too, not dashboards)
+
+
+def query_dirs(sql_dir: Path) -> tuple[Path, Path]:
+    """Where the named queries of a sql folder live: dashboards, then operational checks."""
+    return sql_dir / "dashboards", sql_dir / "checks"
 _MIGRATION = re.compile(r"^(\d{3})_[\w-]+\.sql$")
 _SAFE_URL = re.compile(r"//[^/@]*@")
 

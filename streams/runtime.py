@@ -100,7 +100,7 @@ class _ReplyPatterns(Mapping[str, tuple[str, ...]]):
 def sink_writer(settings: Settings) -> OutcomeWriter:
     """Open ClickHouse, apply migrations, and record the catalog's prices and budgets."""
     client = connect(settings.effective_clickhouse_url, settings.clickhouse_password)
-    migrate(client)
+    migrate(client, settings.sql_dir)
     writer = OutcomeWriter(client)
     catalog = load_catalog(settings.catalog_path, settings.catalog_placeholders())
     for table, rows in reference_rows(catalog, SystemClock().now_ms()).items():
