@@ -22,6 +22,7 @@ from core.topics import TopicNames
 from streams import ledger
 from streams.clickhouse import OutcomeWriter, named_queries, query_dirs, query_params
 from streams.health import add_health
+from streams.metrics import serve_metrics
 from streams.outbox import FaustOutbox, TopicDirectory
 from streams.runtime import PipelineRuntime, sink_deps
 
@@ -77,8 +78,11 @@ def create_pipeline_app(
 ) -> faust.App:
     app = base_app(settings.app_id, settings, web_port)
     topics = TopicDirectory(settings.kafka_bootstrap, settings.kafka_client_kwargs())
-    rt = make_runtime(FaustOutbox(app, TopicNames(settings.topic_prefix)), topics.exists)
+    outbox = FaustOutbox(app, TopicNames(settings.topic_prefix))
+    rt = make_runtime(outbox, topics.exists)
     deps = rt.deps
+    metrics = serve_metrics(app, deps.health, deps.names.outcomes)
+    outbox.observe = metrics.observe
 
     @app.task
     async def follow_topics() -> None:  # which reply topics exist, for the classify stage's check
@@ -109,7 +113,7 @@ def create_pipeline_app(
     route.register(app, raw_topic(app, n.classified, n.escalations), deps)
     invoke.register(app, raw_topic(app, n.routed), deps)
     verify.register(app, raw_topic(app, n.invoked), deps)
-    add_health(app, "pipeline", settings)
+    add_health(app, "pipeline", settings, metrics)
     return app
 
 
@@ -117,9 +121,11 @@ def create_sink_app(settings: Settings, writer: OutcomeWriter, web_port: int) ->
     app = base_app(f"{settings.app_id}-sink", settings, web_port)
     names = TopicNames(settings.topic_prefix)
     deps = sink_deps(settings, writer, FaustOutbox(app, names))
+    metrics = serve_metrics(app)
+    writer.observer = metrics.inserted
     sink.register(app, raw_topic(app, names.outcomes), deps)
     feedback.register(app, raw_topic(app, names.feedback), deps)
-    add_health(app, "sink", settings)
+    add_health(app, "sink", settings, metrics)
     queries = named_queries(*query_dirs(settings.sql_dir))
 
     @app.page("/sink/status/")

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +106,7 @@ class OutcomeWriter:
         self.client = client
         self._lock = threading.Lock()
         self.rows_written: dict[str, int] = dict.fromkeys(COLUMNS, 0)
+        self.observer: Callable[[str, int, float], None] | None = None  # (table, rows, seconds): the metrics
 
     def insert(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
         """Insert rows of one table; SinkError says whether trying again can help (``retryable``)."""
@@ -114,6 +116,7 @@ class OutcomeWriter:
         except (KeyError, TypeError) as exc:
             msg = f"rows for llm.{table} do not fit the table: {type(exc).__name__}: {exc}"
             raise SinkError(msg, retryable=False) from None
+        started = time.perf_counter()
         try:
             with self._lock:
                 self.client.insert(f"llm.{table}", data, column_names=list(cols), column_oriented=True)
@@ -123,6 +126,8 @@ class OutcomeWriter:
             msg = f"insert into llm.{table} refused: {type(exc).__name__}: {str(exc)[:500]}"
             raise SinkError(msg, retryable=False) from exc
         self.rows_written[table] += len(rows)
+        if self.observer is not None:
+            self.observer(table, len(rows), time.perf_counter() - started)
 
     def recent_request_ids(self, minutes: int = 10, limit: int = 500_000) -> list[str]:
         """Request ids of rows completed lately: a restarted sink skips their replayed rows."""

@@ -6,6 +6,8 @@
   whose fetching died silently still shows up.
 - ``/health/ready``: 200 once the worker owns partitions and is not rebalancing; 503 before.
 - ``/health/``: the role and app id (kept for the dev stack's start-up wait).
+
+The same sampler sets the ``llm_router_consumer_lag`` gauge of ``/metrics`` (streams/metrics.py).
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ from faust import web
 
 from core.config import Settings
 from core.liveness import StallWatch, done_position
+from streams.metrics import RouterMetrics
 
 log = logging.getLogger(__name__)
 
 
-def add_health(app: faust.App, role: str, settings: Settings) -> StallWatch:
+def add_health(app: faust.App, role: str, settings: Settings, metrics: RouterMetrics | None = None) -> StallWatch:
     watch = StallWatch(settings.stall_after_s)
     state: dict[str, Any] = {"client": None}
 
@@ -50,6 +53,9 @@ def add_health(app: faust.App, role: str, settings: Settings) -> StallWatch:
                      for tp, kafka_tp in zip(owned, tps, strict=True)}
         watch.observe(time.monotonic(), positions,
                       {f"{tp.topic}-{tp.partition}": int(end) for tp, end in ends.items()})
+        if metrics is not None:
+            metrics.set_lag({(tp.topic, tp.partition): int(end) - positions[f"{tp.topic}-{tp.partition}"]
+                             for tp, end in ends.items()})
 
     @app.on_before_shutdown.connect  # type: ignore[arg-type]  # faust's annotation wants a signal= parameter
     async def close_client(app: faust.App, **kwargs: Any) -> None:

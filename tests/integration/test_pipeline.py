@@ -187,3 +187,48 @@ def test_llm_router_publish_and_tail_on_the_real_broker(stack: Stack, tmp_path, 
     request.write_bytes(b'{"request_id": "x", "messages": []}')
     assert cli.main(["publish", str(request)]) == 2
     assert "not a valid request" in capsys.readouterr().err
+
+
+def _scrape(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    import httpx
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = httpx.get(url, timeout=10).text
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def _total(samples: dict, name: str, **labels: str) -> float:
+    return sum(v for (n, ls), v in samples.items() if n == name and all((k, v2) in ls for k, v2 in labels.items()))
+
+
+def test_metrics_count_a_known_run(stack: Stack) -> None:
+    """/metrics on both workers, parsed by Prometheus' own parser, against a run we know."""
+    pipeline_url = stack.pipelines[0].health_url.replace("/health/", "/metrics")
+    sink_url = stack.sink.health_url.replace("/health/", "/metrics") if stack.sink else ""
+    before, sink_before = _scrape(pipeline_url), _scrape(sink_url)
+    prefix = f"metrics-{uuid.uuid4().hex[:6]}-"
+    good = [_request(f"{prefix}{i}", f"What is {i} times 3?") for i in range(4)]
+    bad = [(f"{prefix}bad".encode(), orjson.dumps({"request_id": f"{prefix}bad", "tenant": "it", "messages": []}))]
+    got = _send_and_collect(stack, good + bad, {f"{prefix}{i}" for i in range(4)} | {f"{prefix}bad"})
+    ok = sum(r["status"] == "ok" for r in got.responses.values())
+    wait_until(lambda: _counts(stack, prefix).get("requests") == (5, 5), what="the run's rows")
+    after, sink_after = _scrape(pipeline_url), _scrape(sink_url)
+    delta = {status: _total(after, "llm_router_requests_total", status=status)
+             - _total(before, "llm_router_requests_total", status=status) for status in ("ok", "error")}
+    assert delta == {"ok": ok, "error": 5 - ok}
+    assert _total(after, "llm_router_requests_total", error_code="invalid_request") - \
+        _total(before, "llm_router_requests_total", error_code="invalid_request") == 1
+    assert _total(after, "llm_router_request_latency_seconds_count") - \
+        _total(before, "llm_router_request_latency_seconds_count") == 5
+    assert _total(after, "llm_router_provider_latency_seconds_count") - \
+        _total(before, "llm_router_provider_latency_seconds_count") >= ok
+    assert _total(after, "llm_router_spend_usd_total", tenant="it") > _total(before, "llm_router_spend_usd_total",
+                                                                              tenant="it")
+    assert _total(after, "llm_router_breaker_state") == 0  # the simulator answered: every breaker closed
+    assert any(n == "faust_topic_partition_end_offset" for n, _ in after)  # Faust's own sensors are there
+    wait_until(lambda: any(n == "llm_router_consumer_lag" for n, _ in _scrape(pipeline_url)), what="lag per partition")
+    assert _total(sink_after, "llm_router_sink_rows_written_total", table="requests") - \
+        _total(sink_before, "llm_router_sink_rows_written_total", table="requests") >= 5
+    assert _total(sink_after, "llm_router_sink_insert_seconds_count") > _total(sink_before,
+                                                                                "llm_router_sink_insert_seconds_count")
