@@ -6,6 +6,8 @@
     llm-router migrate                          apply the ClickHouse migrations
     llm-router publish FILE|-                   send one request, print its response (exit 1 if not ok)
     llm-router tail [responses|dlq|internal-dlq|outcomes-dlq]   follow a topic as JSON lines
+    llm-router dlq replay requests|internal|outcomes [--dry-run] [--request-id ID] [--code C] [--limit N]
+                                                re-publish dead-lettered messages after a fix (exit 1 if some skipped)
     llm-router report | grafana                 analytics (python -m analytics ...)
     llm-router demo | bench | chaos | faults    tooling (python -m tooling ...)
     llm-router train | eval-routing | prequential   training (python -m training.<module>)
@@ -62,6 +64,10 @@ def _route(command: str) -> Callable[[list[str]], int] | None:
         return catalog
     if command == "migrate":
         return migrate
+    if command == "dlq":
+        from cli import dlq  # noqa: PLC0415 - the Kafka client only for the commands that use it
+
+        return dlq.main
     if command in ("publish", "tail"):
         from cli import kafka_commands  # noqa: PLC0415 - the Kafka client only for these two
 

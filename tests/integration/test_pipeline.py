@@ -232,3 +232,51 @@ def test_metrics_count_a_known_run(stack: Stack) -> None:
         _total(sink_before, "llm_router_sink_rows_written_total", table="requests") >= 5
     assert _total(sink_after, "llm_router_sink_insert_seconds_count") > _total(sink_before,
                                                                                 "llm_router_sink_insert_seconds_count")
+
+
+async def _values_with_key(bootstrap: str, topic: str, key: bytes) -> list[bytes]:
+    from aiokafka import TopicPartition
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer._client.force_metadata_update()
+        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or set()]
+        ends = await consumer.end_offsets(parts)
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        out, todo = [], {tp for tp in parts if ends[tp] > 0}
+        while todo:
+            for tp, records in (await consumer.getmany(*todo, timeout_ms=2000)).items():
+                out.extend(r.value for r in records if r.key == key and r.offset < ends[tp])
+                if records and records[-1].offset + 1 >= ends[tp]:
+                    todo.discard(tp)
+        return out
+    finally:
+        await consumer.stop()
+
+
+def test_dlq_replay_puts_a_refused_request_back_once(stack: Stack, monkeypatch, capsys) -> None:
+    import cli
+
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", stack.settings.kafka_bootstrap)
+    monkeypatch.setenv("ROUTER_TOPIC_PREFIX", stack.settings.topic_prefix)
+    boot, n = stack.settings.kafka_bootstrap, stack.names
+    rid = f"replay-{uuid.uuid4().hex[:6]}"
+    raw = orjson.dumps({"request_id": rid, "tenant": "it", "messages": []})
+    got = _send_and_collect(stack, [(rid.encode(), raw)], {rid})
+    assert got.responses[rid]["error"]["code"] == "invalid_request"
+    wait_until(lambda: len(run(_values_with_key(boot, n.requests_dlq, rid.encode()))) == 1, what="the DLQ entry")
+
+    assert cli.main(["dlq", "replay", "requests", "--request-id", rid, "--dry-run"]) == 0
+    listed = [orjson.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(x["to"], x["key"]) for x in listed] == [(n.requests, rid)]
+    assert run(_values_with_key(boot, n.requests, rid.encode())) == [raw]  # a dry run sends nothing
+
+    assert cli.main(["dlq", "replay", "requests", "--request-id", rid]) == 0
+    assert run(_values_with_key(boot, n.requests, rid.encode())) == [raw, raw]  # the original bytes, once more
+    # replayed inside the dedup window, the same id is a repeat: set aside again, not answered twice
+    wait_until(lambda: len(run(_values_with_key(boot, n.requests_dlq, rid.encode()))) == 2, what="a second entry")
+    assert run(_values_with_key(boot, n.responses, rid.encode())) != []
+    assert len(run(_values_with_key(boot, n.responses, rid.encode()))) == 1
+    assert cli.main(["dlq", "replay", "outcomes", "--request-id", "nothing-like-this"]) == 0
