@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import importlib.resources
 import os
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from core.errors import ConfigError
 from core.payload import MAX_REQUEST_BYTES
@@ -39,10 +41,14 @@ def default_data_dir() -> Path:
 @dataclass(frozen=True, slots=True)
 class Settings:
     kafka_bootstrap: str = ""  # empty: the local broker started by devenv
-    kafka_security_protocol: str = "PLAINTEXT"  # or SASL_PLAINTEXT (TLS is not wired yet)
+    kafka_security_protocol: str = "PLAINTEXT"  # or SASL_PLAINTEXT, SSL, SASL_SSL
     kafka_sasl_mechanism: str = "PLAIN"  # PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512
     kafka_username: str = ""  # the pipeline's own principal: the only one ACLs let write internal topics
     kafka_password: str = field(default="", repr=False)  # secret: never printed
+    kafka_ssl_cafile: str = ""  # TLS: the CA bundle that signed the brokers' certificates (empty: the system's)
+    kafka_ssl_certfile: str = ""  # TLS client certificate (mutual TLS), with kafka_ssl_keyfile
+    kafka_ssl_keyfile: str = ""
+    kafka_replication_factor: int = 1  # for the topics the router creates; 3 on a production cluster
     clickhouse_url: str = ""  # empty: embedded chDB under data_dir
     clickhouse_password: str = field(default="", repr=False)  # secret: never printed
     data_dir: Path = field(default_factory=default_data_dir)
@@ -74,12 +80,29 @@ class Settings:
         """What ``{name}`` in the catalog's base URLs stands for: ``{sim}``, the provider simulator."""
         return {"sim": self.sim_url}
 
-    def kafka_client_kwargs(self) -> dict[str, str]:
+    def kafka_client_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for aiokafka clients (producer, consumer, admin) to authenticate."""
         if self.kafka_security_protocol == "PLAINTEXT":
             return {}
-        return {"security_protocol": self.kafka_security_protocol, "sasl_mechanism": self.kafka_sasl_mechanism,
-                "sasl_plain_username": self.kafka_username, "sasl_plain_password": self.kafka_password}
+        kwargs: dict[str, Any] = {"security_protocol": self.kafka_security_protocol}
+        if self.kafka_security_protocol.startswith("SASL_"):
+            kwargs |= {"sasl_mechanism": self.kafka_sasl_mechanism, "sasl_plain_username": self.kafka_username,
+                       "sasl_plain_password": self.kafka_password}
+        if self.kafka_security_protocol.endswith("SSL"):
+            kwargs["ssl_context"] = self.kafka_ssl_context()
+        return kwargs
+
+    def kafka_ssl_context(self) -> ssl.SSLContext:
+        """The TLS context for the brokers: verifies their certificates (the CA file, else the
+        system's), and presents a client certificate when one is configured."""
+        try:
+            context = ssl.create_default_context(cafile=self.kafka_ssl_cafile or None)
+            if self.kafka_ssl_certfile:
+                context.load_cert_chain(self.kafka_ssl_certfile, self.kafka_ssl_keyfile or None)
+        except (OSError, ssl.SSLError) as exc:
+            msg = f"KAFKA_SSL_CAFILE/CERTFILE/KEYFILE: cannot build the TLS context: {type(exc).__name__}: {exc}"
+            raise ConfigError(msg) from None
+        return context
 
     @property
     def chdb_path(self) -> Path:
@@ -111,8 +134,8 @@ class Settings:
                 raise ConfigError(msg) from None
 
         protocol = get("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT").upper()
-        if protocol not in ("PLAINTEXT", "SASL_PLAINTEXT"):
-            msg = f"KAFKA_SECURITY_PROTOCOL: expected PLAINTEXT or SASL_PLAINTEXT, got {protocol!r}"
+        if protocol not in ("PLAINTEXT", "SASL_PLAINTEXT", "SSL", "SASL_SSL"):
+            msg = f"KAFKA_SECURITY_PROTOCOL: expected PLAINTEXT, SASL_PLAINTEXT, SSL or SASL_SSL, got {protocol!r}"
             raise ConfigError(msg)
         mechanism = get("KAFKA_SASL_MECHANISM", "PLAIN").upper()
         if mechanism not in ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"):
@@ -123,7 +146,7 @@ class Settings:
             msg = f"ROUTER_LOG_FORMAT: expected text or json, got {log_format!r}"
             raise ConfigError(msg)
         username, password = get("KAFKA_SASL_USERNAME", ""), provider_key("KAFKA_SASL_PASSWORD", env)
-        if protocol != "PLAINTEXT" and not (username and password):
+        if protocol.startswith("SASL_") and not (username and password):
             msg = f"KAFKA_SECURITY_PROTOCOL={protocol} needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD(_FILE)"
             raise ConfigError(msg)
         return cls(
@@ -132,6 +155,10 @@ class Settings:
             kafka_sasl_mechanism=mechanism,
             kafka_username=username,
             kafka_password=password,
+            kafka_ssl_cafile=get("KAFKA_SSL_CAFILE", ""),
+            kafka_ssl_certfile=get("KAFKA_SSL_CERTFILE", ""),
+            kafka_ssl_keyfile=get("KAFKA_SSL_KEYFILE", ""),
+            kafka_replication_factor=get_int("ROUTER_REPLICATION_FACTOR", base.kafka_replication_factor),
             clickhouse_url=get("CLICKHOUSE_URL", ""),
             clickhouse_password=provider_key("CLICKHOUSE_PASSWORD", env),
             data_dir=Path(get("ROUTER_DATA_DIR", str(base.data_dir))),

@@ -33,10 +33,14 @@ PRODUCER_LINGER_MS = 2  # how long the producer waits to fill a batch (tooling's
 
 def base_app(app_id: str, settings: Settings, web_port: int) -> faust.App:
     (settings.data_dir / "faust").mkdir(parents=True, exist_ok=True)
-    credentials = None
-    if settings.kafka_security_protocol != "PLAINTEXT":
+    credentials: Any = None
+    protocol = settings.kafka_security_protocol
+    if protocol.startswith("SASL_"):
+        tls = settings.kafka_ssl_context() if protocol == "SASL_SSL" else None
         credentials = faust.SASLCredentials(username=settings.kafka_username, password=settings.kafka_password,
-                                            mechanism=settings.kafka_sasl_mechanism)
+                                            mechanism=settings.kafka_sasl_mechanism, ssl_context=tls)
+    elif protocol == "SSL":
+        credentials = faust.SSLCredentials(settings.kafka_ssl_context())
     return faust.App(
         app_id,
         broker=f"kafka://{settings.kafka_bootstrap}",
@@ -45,7 +49,7 @@ def base_app(app_id: str, settings: Settings, web_port: int) -> faust.App:
         datadir=str(settings.data_dir / "faust" / app_id),
         processing_guarantee="at_least_once",
         topic_partitions=settings.partitions,
-        topic_replication_factor=1,
+        topic_replication_factor=settings.kafka_replication_factor,
         topic_disable_leader=True,
         table_standby_replicas=0,
         broker_max_poll_records=2000,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -46,7 +47,7 @@ def apply(ledger: Ledger, value: bytes | None) -> int:
 
 
 async def follow(bootstrap: str, topic: str, ledger: Ledger, clock: Clock, memory: QualityMemory | None = None,
-                 feedback_topic: str = "", **client_kwargs: str) -> None:
+                 feedback_topic: str = "", **client_kwargs: Any) -> None:
     """Run until cancelled: catch up from the month's start, then follow new outcomes."""
     # subscribed without a group: the consumer assigns itself every partition and commits nothing
     topics = [topic, feedback_topic] if memory is not None and feedback_topic else [topic]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
@@ -18,7 +19,7 @@ def topic_config(name: str, names: TopicNames) -> dict[str, str]:
 
 
 async def ensure_topics(bootstrap: str, names: TopicNames, partitions: int, replication: int = 1,
-                        **client_kwargs: str) -> list[str]:
+                        **client_kwargs: Any) -> list[str]:
     """Create missing topics; return the names created now."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30000, **client_kwargs)
     try:

@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 async def publish(bootstrap: str, topic: str, messages: Iterable[tuple[bytes, bytes]],
                   rate: float | None = None, max_request_size: int = 1_048_576,
-                  **client_kwargs: str) -> dict[bytes, int]:
+                  **client_kwargs: Any) -> dict[bytes, int]:
     """Send (key, value) pairs, as fast as possible or at ``rate`` per second; return each key's
     record timestamp (epoch ms, set when it was sent)."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, acks="all",
@@ -51,7 +51,7 @@ class Collected:
 
 async def collect(
     bootstrap: str, topic: str, expected: set[str], timeout_s: float,
-    progress: Callable[[Collected], None] | None = None, settle_s: float = 1.0, **client_kwargs: str,
+    progress: Callable[[Collected], None] | None = None, settle_s: float = 1.0, **client_kwargs: Any,
 ) -> Collected:
     """Read the responses topic from the start until every expected id answered (or time runs out),
     then keep reading ``settle_s`` longer so duplicates would be seen."""
@@ -92,7 +92,7 @@ async def collect(
         await consumer.stop()
 
 
-async def read_topic(bootstrap: str, topic: str, **client_kwargs: str) -> list[tuple[bytes, bytes]]:
+async def read_topic(bootstrap: str, topic: str, **client_kwargs: Any) -> list[tuple[bytes, bytes]]:
     """Every (key, value) on ``topic`` now, from the start of each partition to its end."""
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest",
                                 enable_auto_commit=False, fetch_max_bytes=16 * 1024 * 1024,

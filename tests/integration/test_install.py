@@ -10,6 +10,7 @@ own packages come only from the wheel, which the test checks.
 from __future__ import annotations
 
 import os
+import shutil
 import site
 import subprocess
 import sys
@@ -34,8 +35,10 @@ def _spawn(name: str, cmd: list[str], env: dict[str, str], cwd: Path) -> Proc:
 
 
 def test_the_installed_wheel_runs_a_sink_and_a_pipeline_that_answer_a_request(bootstrap: str, tmp_path: Path) -> None:
-    wheels = tmp_path / "wheels"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", str(REPO_ROOT), "--no-deps", "-q",
+    wheels, src = tmp_path / "wheels", tmp_path / "src"  # built from a copy: pip builds in-tree, leaving build/
+    shutil.copytree(REPO_ROOT, src, ignore=shutil.ignore_patterns(".venv", "var", "build", ".git", "*.egg-info",
+                                                                 "__pycache__", ".pytest_cache", "*.so"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(src), "--no-deps", "-q",
                     "-w", str(wheels)], check=True, timeout=600, cwd=tmp_path)
     wheel = next(wheels.glob("llm_router-*.whl"))
     env_dir = tmp_path / "venv"

@@ -55,3 +55,31 @@ def test_grafana_dashboard_is_built_from_the_named_queries() -> None:
     assert committed == grafana.render(), "run: python -m analytics.grafana"
     panels = json.loads(committed)["panels"]
     assert {p["title"].split(":")[0] for p in panels} >= {"cost_by_day", "savings_vs_strongest", "budget_burn"}
+
+
+def test_production_shape_probes_readiness_and_keeps_grafana_read_only() -> None:
+    doc = yaml.safe_load(COMPOSE.read_text())
+    for name in ("sink", "pipeline"):
+        service = doc["services"][name]
+        assert "/health/ready" in " ".join(service["healthcheck"]["test"])
+        assert service["environment"]["ROUTER_WEB_BIND"] == "0.0.0.0"  # the probe and scrapers reach it
+        assert service["environment"]["ROUTER_REPLICATION_FACTOR"] == "1"  # one broker in this file
+    datasource = yaml.safe_load((REPO_ROOT / "docker" / "grafana" / "provisioning" / "datasources"
+                                 / "clickhouse.yaml").read_text())["datasources"][0]
+    assert datasource["jsonData"]["username"] == "grafana"
+    assert "grafana_clickhouse_password" in datasource["secureJsonData"]["password"]
+    assert doc["services"]["grafana"]["secrets"] == ["grafana_clickhouse_password"]
+    init = (REPO_ROOT / "docker" / "clickhouse" / "create-grafana-user.sh").read_text()
+    assert "readonly = 1" in init and "GRANT SELECT ON llm.* TO grafana" in init
+
+
+def test_the_image_installs_the_wheel_offline_as_a_non_root_user() -> None:
+    lines = [line.strip() for line in (REPO_ROOT / "docker" / "Dockerfile").read_text().splitlines()]
+    stages = [line for line in lines if line.startswith("FROM ")]
+    assert len(stages) == 2  # build, then run
+    final = lines[lines.index(stages[1]):]
+    assert any(line.startswith("RUN pip install") and "--no-index" in line for line in final)
+    # nothing from the checkout in the final stage, only the wheels
+    assert not any(line.startswith("COPY") and "--from=build" not in line for line in final)
+    assert any(line.startswith("USER ") and not line.endswith("root") for line in final)
+    assert any(line.startswith("HEALTHCHECK") for line in final)

@@ -50,10 +50,44 @@ def test_verify_thresholds_are_validated() -> None:
 def test_sasl_settings_need_credentials_and_feed_every_client() -> None:
     with pytest.raises(ConfigError, match="KAFKA_SASL_USERNAME"):
         Settings.from_env({"KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT"})
-    with pytest.raises(ConfigError, match="SSL"):
-        Settings.from_env({"KAFKA_SECURITY_PROTOCOL": "SSL"})
+    with pytest.raises(ConfigError, match="SASL_SSL"):
+        Settings.from_env({"KAFKA_SECURITY_PROTOCOL": "TLS"})
+    with pytest.raises(ConfigError, match="KAFKA_SASL_USERNAME"):
+        Settings.from_env({"KAFKA_SECURITY_PROTOCOL": "SASL_SSL"})
     s = Settings.from_env({"KAFKA_SECURITY_PROTOCOL": "sasl_plaintext", "KAFKA_SASL_USERNAME": "router",
                            "KAFKA_SASL_PASSWORD": "pw"})
     assert s.kafka_client_kwargs()["sasl_plain_username"] == "router"
     assert "pw" not in repr(s)
     assert Settings.from_env({}).kafka_client_kwargs() == {}
+
+
+def test_tls_settings_build_a_verifying_context_for_every_client(tmp_path: Path) -> None:
+    import ssl
+
+    import certifi
+
+    s = Settings.from_env({"KAFKA_SECURITY_PROTOCOL": "ssl", "KAFKA_SSL_CAFILE": certifi.where(),
+                           "ROUTER_REPLICATION_FACTOR": "3"})
+    kw = s.kafka_client_kwargs()
+    assert kw["security_protocol"] == "SSL" and "sasl_mechanism" not in kw
+    assert isinstance(kw["ssl_context"], ssl.SSLContext) and kw["ssl_context"].verify_mode == ssl.CERT_REQUIRED
+    assert s.kafka_replication_factor == 3
+    both = Settings.from_env({"KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "KAFKA_SASL_USERNAME": "router",
+                              "KAFKA_SASL_PASSWORD": "pw"}).kafka_client_kwargs()
+    assert both["sasl_plain_username"] == "router" and isinstance(both["ssl_context"], ssl.SSLContext)
+    missing = Settings.from_env({"KAFKA_SECURITY_PROTOCOL": "SSL", "KAFKA_SSL_CAFILE": str(tmp_path / "nope.pem")})
+    with pytest.raises(ConfigError, match="KAFKA_SSL_CAFILE"):
+        missing.kafka_client_kwargs()
+
+
+def test_the_faust_app_gets_the_tls_credentials_and_the_replication_factor() -> None:
+    import certifi
+    import faust
+
+    from streams.app import base_app
+
+    s = Settings.from_env({"KAFKA_SECURITY_PROTOCOL": "SSL", "KAFKA_SSL_CAFILE": certifi.where(),
+                           "ROUTER_REPLICATION_FACTOR": "3", "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"})
+    app = base_app("tls-check", s, 0)
+    assert isinstance(app.conf.broker_credentials, faust.SSLCredentials)
+    assert app.conf.topic_replication_factor == 3
