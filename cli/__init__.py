@@ -3,6 +3,7 @@
     llm-router --version
     llm-router worker --role pipeline|sink      the service (python -m streams worker)
     llm-router catalog check [PATH]             validate a catalog, every problem named
+    llm-router catalog schema                   the catalog's JSON Schema (config/catalog.schema.json)
     llm-router migrate                          apply the ClickHouse migrations
     llm-router publish FILE|-                   send one request, print its response (exit 1 if not ok)
     llm-router tail [responses|dlq|internal-dlq|outcomes-dlq]   follow a topic as JSON lines
@@ -18,6 +19,7 @@ configuration (the message names what was wrong).
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from importlib import import_module, metadata
@@ -81,18 +83,24 @@ def _module_main(module: str) -> Callable[[list[str]], int]:
 
 
 def catalog(rest: list[str]) -> int:
-    """``catalog check [PATH]``: load the catalog as a worker would; 0 and a summary, or 2 and each problem."""
+    """``catalog check [PATH]``: load the catalog as a worker would (with ROUTER_CATALOG_OVERRIDES),
+    validated by the schema ``catalog schema`` prints; 0 and a summary, or 2 and each problem."""
     from core.catalog import load_catalog  # noqa: PLC0415
+    from core.catalog_schema import json_schema  # noqa: PLC0415
     from core.config import Settings  # noqa: PLC0415
     from core.errors import ConfigError  # noqa: PLC0415
 
+    if rest == ["schema"]:
+        print(json.dumps(json_schema(), indent=2))
+        return 0
     if not rest or rest[0] != "check" or len(rest) > 2:
-        print("usage: llm-router catalog check [PATH]  (default: ROUTER_CATALOG)", file=sys.stderr)
+        print("usage: llm-router catalog check [PATH]  (default: ROUTER_CATALOG)\n"
+              "       llm-router catalog schema        (the catalog's JSON Schema, for editors)", file=sys.stderr)
         return 2
     try:
         settings = Settings.from_env()
         path = Path(rest[1]) if len(rest) == 2 else settings.catalog_path
-        c = load_catalog(path, settings.catalog_placeholders())
+        c = load_catalog(path, settings.catalog_placeholders(), settings.catalog_overrides)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -1,23 +1,23 @@
 """The model catalog: providers, models, tiers, prices and fallback chains, from one TOML file.
 
-Loading validates everything up front and names the file, the key and the problem, so a bad
-catalog stops the worker before it joins the consumer group.
+Loading validates everything up front against the schema in ``core/catalog_schema.py`` and names
+the file (or the environment override), the key and the problem, so a bad catalog stops the
+worker before it joins the consumer group.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.errors import ConfigError
+from pydantic import ValidationError
 
-WIRE_FORMATS = frozenset({"openai", "anthropic", "gemini"})
-PRIVACY_CLASSES = frozenset({"self_hosted", "zero_retention", "standard"})
+from core.catalog_schema import CatalogFile, problems
+from core.errors import ConfigError
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,9 +101,12 @@ class Catalog:
         return self.models[name]
 
 
-def load_catalog(path: str | Path, placeholders: Mapping[str, str] | None = None) -> Catalog:
+def load_catalog(path: str | Path, placeholders: Mapping[str, str] | None = None, overrides: str = "") -> Catalog:
     """Read and validate a catalog file. ``{name}`` in a base URL becomes ``placeholders[name]`` (the
-    worker passes ``{sim}``: the provider simulator's address, from ROUTER_SIM_URL)."""
+    worker passes ``{sim}``: the provider simulator's address, from ROUTER_SIM_URL). ``overrides``:
+    TOML (ROUTER_CATALOG_OVERRIDES) merged over the file before validation, for the values that
+    differ per environment, e.g. ``providers.openai.base_url = "https://proxy/v1"`` or
+    ``budgets.acme.daily_usd = 20``; its keys are checked like the file's."""
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -113,176 +116,88 @@ def load_catalog(path: str | Path, placeholders: Mapping[str, str] | None = None
     except tomllib.TOMLDecodeError as exc:
         msg = f"{path}: not valid TOML: {exc}"
         raise ConfigError(msg) from None
-    return parse_catalog(data, str(path), placeholders)
+    extra: dict[str, Any] = {}
+    if overrides.strip():
+        try:
+            extra = tomllib.loads(overrides)
+        except tomllib.TOMLDecodeError as exc:
+            msg = f"{OVERRIDES_ENV}: not valid TOML: {exc}"
+            raise ConfigError(msg) from None
+    return parse_catalog(_merged(data, extra), str(path), placeholders, extra)
 
 
-_TOP_KEYS = {"providers", "models", "budgets", "routing", "reply_topics", "quality_targets"}
-_ROUTING_KEYS = {"realtime_latency_ms", "quality_target", "explore_share", "min_evidence", "thompson"}
-_PROVIDER_KEYS = {"wire", "base_url", "api_key_env", "timeout_s", "max_connections"}
-_MODEL_KEYS = {"provider", "tier", "input_per_mtok", "output_per_mtok", "context_window", "provider_model", "region",
-               "privacy", "capabilities", "fallbacks", "rpm", "tpm", "max_concurrency", "typical_latency_ms"}
-_BUDGET_KEYS = {"daily_usd", "monthly_usd", "downgrade_at"}
+OVERRIDES_ENV = "ROUTER_CATALOG_OVERRIDES"
 
 
-def _unknown(d: dict[str, Any], known: set[str], where: str, problems: list[str]) -> None:
-    """A misspelt key must not silently mean "not set" (``monthy_usd`` would lift a budget)."""
-    for key in sorted(set(d) - known):
-        close = difflib.get_close_matches(key, sorted(known), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(sorted(known))})"
-        problems.append(f"{where}{key if where.endswith(': ') else '.' + key}: unknown key{hint}")
-
-
-def _strings(m: dict[str, Any], key: str, where: str, problems: list[str]) -> tuple[str, ...]:
-    v = m.get(key, [])
-    if not isinstance(v, list) or not all(isinstance(x, str) and x for x in v):
-        problems.append(f"{where}.{key}: expected an array of strings, got {v!r}")
-        return ()
-    return tuple(v)
-
-
-def parse_catalog(data: dict[str, Any], source: str = "<catalog>", placeholders: Mapping[str, str] | None = None
-                  ) -> Catalog:
-    problems: list[str] = []
-    _unknown(data, _TOP_KEYS, f"{source}: ", problems)
-    if isinstance(data.get("routing"), dict):
-        _unknown(data["routing"], _ROUTING_KEYS, f"{source}: routing", problems)
-    providers = _providers(data.get("providers"), source, placeholders or {}, problems)
-    models = _models(data.get("models"), source, providers, problems)
-    for m in models.values():
-        for fb in m.fallbacks:
-            if fb not in models:
-                problems.append(f"{source}: models.{m.name}.fallbacks: unknown model {fb!r}")
-    budgets = _budgets(data.get("budgets", {}), source, problems)
-    routing = data.get("routing", {})
-    realtime = _number(routing, "realtime_latency_ms", 8000, f"{source}: routing", problems)
-    reply_topics = _reply_topics(data.get("reply_topics", {"default": ["{tenant}.*"]}), source, problems)
-    quality = _quality(routing, data.get("quality_targets", {}), source, problems)
-    if problems:
-        raise ConfigError("invalid catalog:\n  " + "\n  ".join(problems))
-    tiers = tuple(sorted({m.tier for m in models.values()}))
-    return Catalog(providers=providers, models=models, tiers=tiers, budgets=budgets,
-                   realtime_latency_ms=int(realtime), reply_topics=reply_topics, quality=quality)
-
-
-def _quality(routing: dict[str, Any], targets: Any, source: str, problems: list[str]) -> QualityRouting:
-    where = f"{source}: routing"
-    thompson = routing.get("thompson", True)
-    if not isinstance(thompson, bool):
-        problems.append(f"{where}.thompson: expected true or false, got {thompson!r}")
-    q = QualityRouting(_number(routing, "quality_target", 0.95, where, problems),
-                       _number(routing, "explore_share", 0.05, where, problems),
-                       _number(routing, "min_evidence", 3.0, where, problems), thompson=thompson is not False)
-    for key, value in (("quality_target", q.target), ("explore_share", q.explore_share)):
-        if not 0 <= value <= 1:
-            problems.append(f"{where}.{key}: expected a share from 0 to 1, got {value}")
-    if not isinstance(targets, dict) or not all(isinstance(v, (int, float)) and 0 <= v <= 1 for v in targets.values()):
-        problems.append(f"{source}: [quality_targets]: expected tenant = share from 0 to 1")
-        return q
-    return QualityRouting(q.target, q.explore_share, q.min_evidence, {t: float(v) for t, v in targets.items()},
-                          q.thompson)
-
-
-def _reply_topics(raw: Any, source: str, problems: list[str]) -> dict[str, tuple[str, ...]]:
-    if not isinstance(raw, dict):
-        problems.append(f"{source}: [reply_topics]: expected tenant = [patterns] entries")
-        return {}
-    out = {}
-    for tenant, patterns in raw.items():
-        if not (isinstance(patterns, list) and all(isinstance(p, str) and p for p in patterns)):
-            problems.append(f"{source}: reply_topics.{tenant}: expected an array of topic patterns")
-            continue
-        out[tenant] = tuple(patterns)
+def _merged(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
     return out
 
 
-def _budgets(raw: Any, source: str, problems: list[str]) -> dict[str, Budget]:
-    if not isinstance(raw, dict):
-        problems.append(f"{source}: [budgets]: expected tables of tenant budgets")
-        return {}
-    out = {}
-    for tenant, b in raw.items():
-        where = f"{source}: budgets.{tenant}"
-        if not isinstance(b, dict):
-            problems.append(f"{where}: expected a table")
-            continue
-        _unknown(b, _BUDGET_KEYS, where, problems)
-        downgrade = _number(b, "downgrade_at", 0.8, where, problems)
-        if downgrade > 1:
-            problems.append(f"{where}.downgrade_at: expected a share from 0 to 1, got {downgrade}")
-        out[tenant] = Budget(_number(b, "daily_usd", 0, where, problems), _number(b, "monthly_usd", 0, where, problems),
-                             downgrade)
-    return out
+def _overridden(path: tuple[str, ...], extra: dict[str, Any]) -> bool:
+    node: Any = extra
+    for part in path:
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True
 
 
-def _providers(raw: Any, source: str, placeholders: Mapping[str, str], problems: list[str]
-               ) -> dict[str, ProviderSpec]:
-    if not isinstance(raw, dict) or not raw:
-        problems.append(f"{source}: [providers]: at least one provider table is required")
-        return {}
-    out: dict[str, ProviderSpec] = {}
-    for name, p in raw.items():
-        where = f"{source}: providers.{name}"
-        if not isinstance(p, dict):
-            problems.append(f"{where}: expected a table")
-            continue
-        _unknown(p, _PROVIDER_KEYS, where, problems)
-        wire = p.get("wire")
-        if wire not in WIRE_FORMATS:
-            problems.append(f"{where}.wire: expected one of {sorted(WIRE_FORMATS)}, got {wire!r}")
-        base_url = p.get("base_url")
-        if not isinstance(base_url, str) or not base_url:
-            problems.append(f"{where}.base_url: required string")
-            base_url = ""
-        out[name] = ProviderSpec(
-            name=name,
-            wire=str(wire),
-            base_url=_fill(base_url, placeholders, f"{where}.base_url", problems).rstrip("/"),
-            api_key_env=str(p.get("api_key_env", "")),
-            timeout_s=_number(p, "timeout_s", 30.0, where, problems),
-            max_connections=int(_number(p, "max_connections", 2000, where, problems)),
-        )
-    return out
-
-
-def _models(raw: Any, source: str, providers: dict[str, ProviderSpec], problems: list[str]) -> dict[str, ModelSpec]:
-    if not isinstance(raw, dict) or not raw:
-        problems.append(f"{source}: [models]: at least one model table is required")
-        return {}
-    out: dict[str, ModelSpec] = {}
-    for name, m in raw.items():
-        where = f"{source}: models.{name}"
+def _references(data: dict[str, Any], source_of: Callable[[tuple[str, ...]], str]) -> list[str]:
+    """Each model's provider and fallbacks must exist (read from the raw tables, so these are
+    reported together with the schema's problems)."""
+    providers: dict[str, Any] = data["providers"] if isinstance(data.get("providers"), dict) else {}
+    models: dict[str, Any] = data["models"] if isinstance(data.get("models"), dict) else {}
+    found = []
+    for name, m in models.items():
         if not isinstance(m, dict):
-            problems.append(f"{where}: expected a table")
             continue
-        _unknown(m, _MODEL_KEYS, where, problems)
-        provider = m.get("provider")
-        if provider not in providers:
-            problems.append(f"{where}.provider: unknown provider {provider!r}")
-        tier = m.get("tier")
-        if not isinstance(tier, int) or isinstance(tier, bool) or not 1 <= tier <= 9:
-            problems.append(f"{where}.tier: expected an integer from 1 to 9, got {tier!r}")
-            tier = 1
-        privacy = m.get("privacy", "standard")
-        if privacy not in PRIVACY_CLASSES:
-            problems.append(f"{where}.privacy: expected one of {sorted(PRIVACY_CLASSES)}, got {privacy!r}")
-        out[name] = ModelSpec(
-            name=name,
-            provider=str(provider),
-            tier=tier,
-            input_per_mtok=_number(m, "input_per_mtok", None, where, problems),
-            output_per_mtok=_number(m, "output_per_mtok", None, where, problems),
-            context_window=int(_number(m, "context_window", None, where, problems)),
-            provider_model=str(m.get("provider_model", "")),
-            region=str(m.get("region", "us")),
-            privacy=str(privacy),
-            capabilities=_strings(m, "capabilities", where, problems),
-            fallbacks=_strings(m, "fallbacks", where, problems),
-            rpm=int(_number(m, "rpm", 0, where, problems)),
-            tpm=int(_number(m, "tpm", 0, where, problems)),
-            max_concurrency=int(_number(m, "max_concurrency", 0, where, problems)),
-            typical_latency_ms=int(_number(m, "typical_latency_ms", 1000, where, problems)),
-        )
-    return out
+        if isinstance(m.get("provider"), str) and m["provider"] not in providers:
+            found.append(f"{source_of(('models', name, 'provider'))}: models.{name}.provider: "
+                         f"unknown provider {m['provider']!r}")
+        fallbacks: list[Any] = m["fallbacks"] if isinstance(m.get("fallbacks"), list) else []
+        found.extend(f"{source_of(('models', name, 'fallbacks'))}: models.{name}.fallbacks: unknown model {fb!r}"
+                     for fb in fallbacks if isinstance(fb, str) and fb not in models)
+    return found
+
+
+def parse_catalog(data: dict[str, Any], source: str = "<catalog>", placeholders: Mapping[str, str] | None = None,
+                  overrides: dict[str, Any] | None = None) -> Catalog:
+    """Validate with the schema (core/catalog_schema.py), then the cross-references; every problem
+    is named with where its value came from (the file, or ROUTER_CATALOG_OVERRIDES)."""
+    extra = overrides or {}
+
+    def source_of(path: tuple[str, ...]) -> str:
+        return OVERRIDES_ENV if extra and _overridden(path, extra) else source
+
+    found = _references(data, source_of)
+    try:
+        spec = CatalogFile.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError("invalid catalog:\n  " + "\n  ".join([*problems(exc, source_of), *found])) from None
+    providers = {name: ProviderSpec(name=name, wire=p.wire, api_key_env=p.api_key_env, timeout_s=p.timeout_s,
+                                    max_connections=p.max_connections,
+                                    base_url=_fill(p.base_url, placeholders or {},
+                                                   f"{source_of(('providers', name, 'base_url'))}: providers.{name}"
+                                                   ".base_url", found).rstrip("/"))
+                 for name, p in spec.providers.items()}
+    models = {name: ModelSpec(name=name, provider=m.provider, tier=m.tier, input_per_mtok=m.input_per_mtok,
+                              output_per_mtok=m.output_per_mtok, context_window=m.context_window,
+                              provider_model=m.provider_model, region=m.region, privacy=m.privacy,
+                              capabilities=tuple(m.capabilities), fallbacks=tuple(m.fallbacks), rpm=m.rpm, tpm=m.tpm,
+                              max_concurrency=m.max_concurrency, typical_latency_ms=m.typical_latency_ms)
+              for name, m in spec.models.items()}
+    if found:
+        raise ConfigError("invalid catalog:\n  " + "\n  ".join(found))
+    r = spec.routing
+    quality = QualityRouting(r.quality_target, r.explore_share, r.min_evidence, dict(spec.quality_targets),
+                             r.thompson)
+    return Catalog(providers=providers, models=models, tiers=tuple(sorted({m.tier for m in models.values()})),
+                   budgets={t: Budget(b.daily_usd, b.monthly_usd, b.downgrade_at) for t, b in spec.budgets.items()},
+                   realtime_latency_ms=int(r.realtime_latency_ms), quality=quality,
+                   reply_topics={t: tuple(p) for t, p in spec.reply_topics.items()})
 
 
 def _fill(text: str, placeholders: Mapping[str, str], where: str, problems: list[str]) -> str:
@@ -295,15 +210,3 @@ def _fill(text: str, placeholders: Mapping[str, str], where: str, problems: list
 
     return re.sub(r"\{(\w+)\}", one, text)
 
-
-def _number(d: dict[str, Any], key: str, default: float | None, where: str, problems: list[str]) -> float:
-    if key not in d:
-        if default is None:
-            problems.append(f"{where}.{key}: required number")
-            return 0.0
-        return float(default)
-    v = d[key]
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
-        problems.append(f"{where}.{key}: expected a non-negative number, got {v!r}")
-        return 0.0
-    return float(v)

@@ -6,6 +6,7 @@ settings: adapters read them by the name the catalog gives, and never log them.
 
 from __future__ import annotations
 
+import difflib
 import importlib.resources
 import os
 import ssl
@@ -54,6 +55,7 @@ class Settings:
     data_dir: Path = field(default_factory=default_data_dir)
     catalog_path: Path = field(default_factory=lambda: packaged("llm_router_config", "config") / "catalog.toml")
     model_dir: Path = field(default_factory=lambda: packaged("models", "models") / "artifacts")
+    catalog_overrides: str = ""  # TOML merged over the catalog file (ROUTER_CATALOG_OVERRIDES), per environment
     sql_dir: Path = field(default_factory=lambda: packaged("llm_router_sql", "sql"))  # migrations and named queries
     sim_url: str = "http://127.0.0.1:8700"
     topic_prefix: str = ""
@@ -120,10 +122,14 @@ class Settings:
         env = os.environ if env is None else env
         base = cls()
 
+        read = {"ROUTER_VERIFY_THRESHOLDS"}  # every ROUTER_* variable this reads (the rest are refused)
+
         def get(name: str, default: str) -> str:
+            read.add(name)
             return env.get(name, default)
 
         def get_int(name: str, default: int) -> int:
+            read.add(name)
             raw = env.get(name)
             if raw is None:
                 return default
@@ -149,7 +155,7 @@ class Settings:
         if protocol.startswith("SASL_") and not (username and password):
             msg = f"KAFKA_SECURITY_PROTOCOL={protocol} needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD(_FILE)"
             raise ConfigError(msg)
-        return cls(
+        settings = cls(
             kafka_bootstrap=get("KAFKA_BOOTSTRAP_SERVERS", ""),
             kafka_security_protocol=protocol,
             kafka_sasl_mechanism=mechanism,
@@ -165,6 +171,7 @@ class Settings:
             catalog_path=Path(get("ROUTER_CATALOG", str(base.catalog_path))),
             model_dir=Path(get("ROUTER_MODEL_DIR", str(base.model_dir))),
             sql_dir=Path(get("ROUTER_SQL_DIR", str(base.sql_dir))),
+            catalog_overrides=get("ROUTER_CATALOG_OVERRIDES", ""),
             sim_url=get("ROUTER_SIM_URL", base.sim_url),
             topic_prefix=get("ROUTER_TOPIC_PREFIX", ""),
             app_id=get("ROUTER_APP_ID", base.app_id),
@@ -183,6 +190,17 @@ class Settings:
             log_level=get("ROUTER_LOG_LEVEL", base.log_level),
             log_format=log_format,
         )
+        unknown = sorted(k for k in env if k.startswith("ROUTER_") and k not in read)
+        if unknown:  # a misspelt setting must not silently mean its default
+            hints = [f"{k}{_did_you_mean(k, read)}" for k in unknown]
+            msg = f"unknown settings in the environment: {'; '.join(hints)}"
+            raise ConfigError(msg)
+        return settings
+
+
+def _did_you_mean(name: str, known: set[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
 
 
 def _floats(name: str, env: Mapping[str, str], default: tuple[float, ...]) -> tuple[float, ...]:

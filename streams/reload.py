@@ -21,8 +21,8 @@ log = logging.getLogger(__name__)
 
 class CatalogReloader:
     def __init__(self, path: Path, placeholders: Mapping[str, str], ref: CatalogRef,
-                 memory: QualityMemory | None = None) -> None:
-        self.path, self.placeholders = path, placeholders
+                 memory: QualityMemory | None = None, overrides: str = "") -> None:
+        self.path, self.placeholders, self.overrides = path, placeholders, overrides
         self.ref, self.memory = ref, memory
         self._mtime = self._stat()
 
@@ -39,7 +39,7 @@ class CatalogReloader:
             return False
         self._mtime = mtime
         try:
-            catalog = load_catalog(self.path, self.placeholders)
+            catalog = load_catalog(self.path, self.placeholders, self.overrides)
         except ConfigError as exc:
             log.error("catalog change refused, keeping the running one: %s", exc)
             return False

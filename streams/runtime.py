@@ -47,7 +47,7 @@ class PipelineRuntime:
 
 def pipeline_runtime(settings: Settings, outbox: Outbox,
                      topic_exists: Callable[[str], bool] | None = None) -> PipelineRuntime:
-    catalog = load_catalog(settings.catalog_path, settings.catalog_placeholders())
+    catalog = load_catalog(settings.catalog_path, settings.catalog_placeholders(), settings.catalog_overrides)
     ref = CatalogRef(catalog)  # the one holder: every part below reads the running catalog through it
     providers, clients = build_providers(catalog)
     clock = SystemClock()
@@ -77,7 +77,8 @@ def pipeline_runtime(settings: Settings, outbox: Outbox,
         store_prompts=settings.store_prompts,
         quality=None if memory is None else MemoryView(memory, lambda m: ref.current.models[m].tier),
     )
-    reloader = CatalogReloader(settings.catalog_path, settings.catalog_placeholders(), ref, memory)
+    reloader = CatalogReloader(settings.catalog_path, settings.catalog_placeholders(), ref, memory,
+                               settings.catalog_overrides)
     return PipelineRuntime(deps, clients, ledger, reloader, memory)
 
 
@@ -102,7 +103,7 @@ def sink_writer(settings: Settings) -> OutcomeWriter:
     client = connect(settings.effective_clickhouse_url, settings.clickhouse_password)
     migrate(client, settings.sql_dir)
     writer = OutcomeWriter(client)
-    catalog = load_catalog(settings.catalog_path, settings.catalog_placeholders())
+    catalog = load_catalog(settings.catalog_path, settings.catalog_placeholders(), settings.catalog_overrides)
     for table, rows in reference_rows(catalog, SystemClock().now_ms()).items():
         if rows:
             writer.insert(table, rows)

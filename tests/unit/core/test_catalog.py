@@ -74,3 +74,42 @@ def test_base_url_placeholders_come_from_the_caller_and_an_unknown_one_is_named(
                          ).providers["p"].base_url == "http://127.0.0.1:9/openai/v1"
     with pytest.raises(ConfigError, match=r"c.toml: providers.p.base_url: no value for \{gateway\} \(known: sim\)"):
         parse_catalog(catalog_with("{gateway}/v1"), "c.toml", {"sim": "http://x"})
+
+
+def test_the_exported_json_schema_is_current_and_agrees_with_the_parser() -> None:
+    import json
+    import tomllib
+
+    import jsonschema
+
+    from core.catalog_schema import json_schema
+    from core.config import REPO_ROOT
+
+    committed = json.loads((REPO_ROOT / "config" / "catalog.schema.json").read_text())
+    assert committed == json_schema(), "run: llm-router catalog schema > config/catalog.schema.json"
+    example = tomllib.loads((REPO_ROOT / "config" / "catalog.toml").read_text())
+    jsonschema.validate(example, committed)  # what editors check is what workers accept
+    example["budgets"]["default"]["monthy_usd"] = 5
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(example, committed)
+    with pytest.raises(ConfigError, match="monthy_usd"):
+        parse_catalog(example)
+
+
+def test_environment_overrides_apply_and_their_mistakes_are_named_as_theirs(tmp_path: Path) -> None:
+    from core.config import REPO_ROOT
+
+    path = REPO_ROOT / "config" / "catalog.toml"
+    over = 'providers.openai.base_url = "https://proxy.internal/v1"\nbudgets.initech.daily_usd = 7.5\n' \
+           'models."gpt-4o".rpm = 120\n'
+    c = load_catalog(path, {"sim": "http://sim.test"}, over)
+    assert c.providers["openai"].base_url == "https://proxy.internal/v1"
+    assert c.budget("initech").daily_usd == 7.5 and c.budget("initech").monthly_usd == 2.0  # the rest stays
+    assert c.model("gpt-4o").rpm == 120
+    with pytest.raises(ConfigError) as info:
+        load_catalog(path, {"sim": "http://sim.test"}, 'budgets.initech.daly_usd = 1\nmodels."gpt-4o".tier = "3"')
+    text = str(info.value)
+    assert "ROUTER_CATALOG_OVERRIDES: budgets.initech.daly_usd: unknown key (did you mean 'daily_usd'?)" in text
+    assert "ROUTER_CATALOG_OVERRIDES: models.gpt-4o.tier: expected an integer from 1 to 9, got '3'" in text
+    with pytest.raises(ConfigError, match="ROUTER_CATALOG_OVERRIDES: not valid TOML"):
+        load_catalog(path, {"sim": "x"}, "budgets = [")

@@ -91,3 +91,9 @@ def test_the_faust_app_gets_the_tls_credentials_and_the_replication_factor() -> 
     app = base_app("tls-check", s, 0)
     assert isinstance(app.conf.broker_credentials, faust.SSLCredentials)
     assert app.conf.topic_replication_factor == 3
+
+
+def test_a_misspelt_setting_is_refused_with_a_suggestion() -> None:
+    with pytest.raises(ConfigError, match=r"ROUTER_PARTITONS \(did you mean ROUTER_PARTITIONS\?\)"):
+        Settings.from_env({"ROUTER_PARTITONS": "12"})
+    assert Settings.from_env({"ROUTER_PARTITIONS": "12", "OTHER_THING": "x"}).partitions == 12
