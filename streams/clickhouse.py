@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -150,9 +151,16 @@ def named_queries(*dirs: Path) -> dict[str, str]:
     return {p.stem: split_statements(p.read_text(encoding="utf-8"))[0] for p in paths}
 
 
-def query_params(sql: str, given: dict[str, str]) -> dict[str, str]:
-    """The parameters a query declares ({name:Type}), from ``given``; missing ones default to ''."""
-    return {name: given.get(name, "") for name in _PARAM.findall(sql)}
+DEFAULT_RANGE_DAYS = 30  # a query asked without {from}/{to} covers the last 30 days, never all history
+
+
+def query_params(sql: str, given: dict[str, str], now: datetime | None = None) -> dict[str, str]:
+    """The parameters a query declares ({name:Type}), from ``given``; a missing time range is the
+    last ``DEFAULT_RANGE_DAYS`` days (to a day ahead, for clock skew); others default to '' (all)."""
+    now = now or datetime.now(UTC)
+    defaults = {"from": (now - timedelta(days=DEFAULT_RANGE_DAYS)).strftime("%Y-%m-%d %H:%M:%S"),
+                "to": (now + timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S")}
+    return {name: given.get(name) or defaults.get(name, "") for name in _PARAM.findall(sql)}
 
 
 def describe_queries(*dirs: Path) -> dict[str, str]:

@@ -10,7 +10,7 @@ FROM
     (
         SELECT day, tenant, toFloat64(sum(cost_usd)) AS cost
         FROM llm.requests_daily
-        WHERE day >= toStartOfMonth(today()) AND tenant != ''
+        WHERE day >= toStartOfMonth(today()) AND tenant != '' AND ({tenant:String} = '' OR tenant = {tenant:String})
         GROUP BY day, tenant
     ) AS d
     LEFT JOIN (SELECT tenant, monthly_usd FROM llm.tenant_budgets FINAL) AS b ON b.tenant = d.tenant

@@ -1,5 +1,5 @@
 -- Population stability index per hour and dimension (task, tier, length, script) against the
--- training distribution: < 0.1 stable, 0.1-0.25 watch, > 0.25 drift. Last 7 days.
+-- training distribution: < 0.1 stable, 0.1-0.25 watch, > 0.25 drift. In the time range.
 SELECT hour, model_version, dimension, round(sum((actual - expected) * log(actual / expected)), 4) AS psi,
        multiIf(psi < 0.1, 'stable', psi < 0.25, 'watch', 'drift') AS status, any(total) AS requests
 FROM
@@ -11,14 +11,14 @@ FROM
         SELECT toStartOfHour(window_start) AS hour, model_version, dimension, bucket, sum(count) AS n,
                any(expected_share) AS expected
         FROM llm.classifier_drift FINAL
-        WHERE window_start >= now() - INTERVAL 7 DAY
+        WHERE window_start BETWEEN {from:DateTime} AND {to:DateTime}
         GROUP BY hour, model_version, dimension, bucket
     ) AS b
     INNER JOIN
     (
         SELECT toStartOfHour(window_start) AS hour, model_version, dimension, sum(count) AS total
         FROM llm.classifier_drift FINAL
-        WHERE window_start >= now() - INTERVAL 7 DAY
+        WHERE window_start BETWEEN {from:DateTime} AND {to:DateTime}
         GROUP BY hour, model_version, dimension
     ) AS t USING (hour, model_version, dimension)
     WHERE t.total > 0

@@ -12,7 +12,9 @@ FROM (
            candidate_evidence[indexOf(candidate_models, model)] AS e
     FROM llm.decisions FINAL
     WHERE round = 0 AND startsWith(request_id, {prefix:String})
+      AND decided_at BETWEEN {from:DateTime} AND {to:DateTime} AND ({tenant:String} = '' OR tenant = {tenant:String})
 ) AS d
-LEFT JOIN (SELECT request_id, accepted FROM llm.verdicts FINAL WHERE round = 0) AS v ON v.request_id = d.request_id
+LEFT JOIN (SELECT request_id, accepted FROM llm.verdicts FINAL
+           WHERE round = 0 AND judged_at BETWEEN {from:DateTime} - INTERVAL 1 DAY AND {to:DateTime} + INTERVAL 1 DAY) AS v ON v.request_id = d.request_id
 GROUP BY period
 ORDER BY period

@@ -1,4 +1,4 @@
--- What the answered requests cost versus sending every one to the most expensive top-tier model (same tokens; last 30 days).
+-- What the answered requests cost versus sending every one to the most expensive top-tier model (same tokens; in the time range).
 WITH strongest AS
 (
     SELECT argMax(model, input_per_mtok + output_per_mtok) AS model,
@@ -14,4 +14,4 @@ SELECT (SELECT model FROM strongest) AS baseline_model, count() AS requests,
        round(all_strongest_usd - actual_usd, 6) AS saved_usd,
        round(100 * saved_usd / greatest(all_strongest_usd, 1e-12), 1) AS saved_pct
 FROM llm.requests FINAL
-WHERE status = 'ok' AND completed_at >= now() - INTERVAL 30 DAY
+WHERE status = 'ok' AND completed_at BETWEEN {from:DateTime} AND {to:DateTime} AND ({tenant:String} = '' OR tenant = {tenant:String})

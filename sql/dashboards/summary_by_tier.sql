@@ -8,6 +8,7 @@ SELECT
     round(quantile(0.95)(latency_ms))                                 AS p95_ms,
     round(100 * avg(escalations > 0), 1)                              AS escalated_pct
 FROM llm.requests FINAL
-WHERE startsWith(request_id, {prefix:String})
+WHERE startsWith(request_id, {prefix:String}) AND completed_at BETWEEN {from:DateTime} AND {to:DateTime}
+  AND ({tenant:String} = '' OR tenant = {tenant:String})
 GROUP BY final_tier
 ORDER BY final_tier

@@ -225,7 +225,9 @@ def test_metrics_count_a_known_run(stack: Stack) -> None:
         _total(before, "llm_router_provider_latency_seconds_count") >= ok
     assert _total(after, "llm_router_spend_usd_total", tenant="it") > _total(before, "llm_router_spend_usd_total",
                                                                               tenant="it")
-    assert _total(after, "llm_router_breaker_state") == 0  # the simulator answered: every breaker closed
+    states = {dict(ls)["model"]: v for (n, ls), v in after.items() if n == "llm_router_breaker_state"}
+    catalog = load_catalog(stack.settings.catalog_path, stack.settings.catalog_placeholders())
+    assert set(states) == set(catalog.models) and set(states.values()) <= {0, 1, 2}  # other tests may open some
     assert any(n == "faust_topic_partition_end_offset" for n, _ in after)  # Faust's own sensors are there
     wait_until(lambda: any(n == "llm_router_consumer_lag" for n, _ in _scrape(pipeline_url)), what="lag per partition")
     assert _total(sink_after, "llm_router_sink_rows_written_total", table="requests") - \

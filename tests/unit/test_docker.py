@@ -83,3 +83,24 @@ def test_the_image_installs_the_wheel_offline_as_a_non_root_user() -> None:
     assert not any(line.startswith("COPY") and "--from=build" not in line for line in final)
     assert any(line.startswith("USER ") and not line.endswith("root") for line in final)
     assert any(line.startswith("HEALTHCHECK") for line in final)
+
+
+HISTORY = ("llm.requests", "llm.decisions", "llm.attempts", "llm.escalations", "llm.verdicts", "llm.control_events",
+           "llm.classifier_drift")
+WITH_TENANT = ("llm.requests", "llm.decisions", "llm.attempts", "llm.escalations", "llm.requests_daily")
+
+
+def test_every_panel_follows_the_time_picker_and_the_tenant_variable() -> None:
+    dashboard = json.loads(grafana.render())
+    assert [v["name"] for v in dashboard["templating"]["list"]] == ["tenant"]
+    assert dashboard["templating"]["list"][0]["allValue"] == ""  # "All": the queries read '' as every tenant
+    kinds = {p["title"].split(":")[0]: p["type"] for p in dashboard["panels"]}
+    assert {k for k, v in kinds.items() if v == "timeseries"} >= {"cost_over_time", "latency_over_time",
+                                                                  "error_rate_over_time", "escalation_rate_over_time"}
+    for p in dashboard["panels"]:
+        sql, name = p["targets"][0]["rawSql"], p["title"].split(":")[0]
+        assert "{" not in sql.replace("${tenant}", ""), f"{name}: a query parameter Grafana does not fill"
+        if any(f"{t} FINAL" in sql for t in HISTORY):
+            assert "$__fromTime" in sql and "$__toTime" in sql, f"{name}: scans history without a time bound"
+        if any(t in sql for t in WITH_TENANT):
+            assert "'${tenant}'" in sql, f"{name}: ignores the tenant variable"
