@@ -11,7 +11,7 @@
                                                 re-publish dead-lettered messages after a fix (exit 1 if some skipped)
     llm-router report | grafana                 analytics (python -m analytics ...)
     llm-router demo | bench | chaos | faults    tooling (python -m tooling ...)
-    llm-router train | eval-routing | prequential   training (python -m training.<module>)
+    llm-router train | eval | eval-routing | prequential   training (python -m training.<module>)
 
 Exit codes: 0 success; 1 a run that found failures (chaos, faults, tests of the data); 2 bad usage or
 configuration (the message names what was wrong).
@@ -27,7 +27,8 @@ from pathlib import Path
 
 _TOOLING = ("demo", "bench", "bench-sink", "peer-bench", "chaos", "faults")
 _ANALYTICS = ("report", "grafana")
-_TRAINING = {"train": "training.train", "eval-routing": "training.route_eval", "prequential": "training.prequential"}
+_TRAINING = {"train": "training.train", "eval": "training.evaluate", "eval-routing": "training.route_eval",
+             "prequential": "training.prequential"}
 
 
 def version() -> str:

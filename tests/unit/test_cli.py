@@ -24,7 +24,7 @@ def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) ->
 
 
 @pytest.mark.parametrize("command", ["worker", "demo", "chaos", "faults", "bench", "report", "grafana", "train",
-                                     "eval-routing", "prequential", "dlq"])
+                                     "eval-routing", "prequential", "dlq", "eval"])
 def test_each_command_reaches_its_entry_point(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as done:  # argparse's --help exits 0 after printing the command's usage
         cli.main([command, "--help"])
