@@ -122,7 +122,7 @@ def migrate(rest: list[str]) -> int:
         return 2
     try:
         settings = Settings.from_env()
-        applied = apply(connect(settings.effective_clickhouse_url, settings.clickhouse_password))
+        applied = apply(connect(settings.effective_clickhouse_url, settings.clickhouse_password), settings.sql_dir)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -82,3 +82,22 @@ def test_verifier_feedback_rows_join_texts_outcomes_and_feedback(chdb_path: Path
     writer.insert("feedback",
                   [outcomes.feedback_row({"request_id": "vf-1", "score": 0.2, "source": "t"}, 1_800_000_000_003)])
     assert ("verifier feedback prompt", 2, 0) in feedback_rows(client)
+
+
+def test_llm_router_migrate_applies_once_then_reports_up_to_date(tmp_path: Path) -> None:
+    """The console command in its own process (its own chDB path), as an operator runs it."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ROUTER_", "CLICKHOUSE_"))}
+    env["CLICKHOUSE_URL"] = f"chdb://{tmp_path / 'chdb'}"
+    cmd = [sys.executable, "-c", "import sys, cli; sys.exit(cli.main(['migrate']))"]
+    first = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith(f"applied {len(migrations())} migrations: 001_requests")
+    again = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert (again.returncode, again.stdout.strip()) == (0, "applied 0 migrations (up to date)")
+    bad = subprocess.run([*cmd[:-1], "import sys, cli; sys.exit(cli.main(['migrate', 'now']))"], capture_output=True,
+                         text=True, env=env, timeout=60, check=False)
+    assert bad.returncode == 2 and "usage: llm-router migrate" in bad.stderr
