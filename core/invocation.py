@@ -22,6 +22,7 @@ from core.request import message_text
 from core.routing import DEFAULT_OUTPUT_TOKENS, fallback_chain
 from core.scrub import scrub
 from core.tokens import estimate_tokens
+from core.validators import unwrapped_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +57,8 @@ class Invoker:
     async def run(self, job: Job) -> list[Attempt]:
         assert job.decision is not None
         req = job.request
-        creq = CompletionRequest(req.messages, req.max_output_tokens or DEFAULT_OUTPUT_TOKENS, req.response_format)
+        creq = CompletionRequest(req.messages, req.max_output_tokens or DEFAULT_OUTPUT_TOKENS, req.response_format,
+                                 req.sampling)
         attempts: list[Attempt] = []
         first_no = len(job.attempts) + 1
         chain = fallback_chain(job.decision, self.catalog)
@@ -113,7 +115,8 @@ class Invoker:
             self.board.release(model.name)
         self.board.record(model.name, False)
         base.latency_ms = (self.clock.monotonic() - t0) * 1000
-        base.status, base.content, base.finish_reason = "ok", reply.content, reply.finish_reason
+        content = unwrapped_json(reply.content, job.request.response_format)  # a fenced JSON answer, unfenced
+        base.status, base.content, base.finish_reason = "ok", content, reply.finish_reason
         base.input_tokens, base.output_tokens = reply.input_tokens, reply.output_tokens
         base.cost_usd = round(model.cost_usd(reply.input_tokens, reply.output_tokens), 9)
         return base, None

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from core.catalog import ModelSpec
 from core.events import Classification, Job
 from core.messages import Out
 from core.quality_memory import Estimate
-from core.request import Request
+from core.request import Request, Sampling
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +28,7 @@ class CompletionRequest:
     messages: list[dict[str, Any]]
     max_output_tokens: int
     response_format: dict[str, Any] | None = None
+    sampling: Sampling = field(default_factory=Sampling)
 
 
 class Provider(Protocol):

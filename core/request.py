@@ -22,8 +22,36 @@ KNOWN_FIELDS = frozenset(
         "schema_version", "request_id", "tenant", "messages", "task_type", "max_output_tokens",
         "response_format", "latency_class", "deadline", "max_cost_usd", "data_policy",
         "quality_floor", "preferred_tier", "reply_topic", "metadata", "quality_target",
+        # OpenAI chat parameters, honoured (sampling, aliases) or checked (n, stream, model)
+        "temperature", "top_p", "stop", "seed", "user", "max_tokens", "max_completion_tokens", "n", "stream", "model",
     }
 )
+OUTPUT_LIMIT_ALIASES = ("max_output_tokens", "max_completion_tokens", "max_tokens")
+ROUTER_MODELS = frozenset({"router/auto"})  # what ``model`` may say: the router chooses
+# OpenAI chat parameters the router cannot honour on every model it may pick: refused by name, never
+# dropped (an answer produced without them would silently differ from what was asked)
+UNSUPPORTED = {
+    "tools": "tool calling is not supported yet",
+    "tool_choice": "tool calling is not supported yet",
+    "functions": "function calling is not supported yet",
+    "function_call": "function calling is not supported yet",
+    "parallel_tool_calls": "tool calling is not supported yet",
+    "logprobs": "log probabilities are not returned",
+    "top_logprobs": "log probabilities are not returned",
+    "logit_bias": "logit bias has no equivalent on every provider the router may pick",
+    "frequency_penalty": "penalties have no equivalent on every provider the router may pick",
+    "presence_penalty": "penalties have no equivalent on every provider the router may pick",
+    "audio": "audio output is not supported",
+    "modalities": "only text output is supported",
+    "prediction": "predicted outputs are not supported",
+    "stream_options": "responses on Kafka are whole messages, not streams",
+}
+_OFF_VALUES: dict[str, tuple[Any, ...]] = {  # values that ask for nothing, so are accepted
+    "tools": ([], None), "functions": ([], None), "tool_choice": ("none", None), "logprobs": (False, None),
+    "top_logprobs": (0, None), "logit_bias": ({}, None), "frequency_penalty": (0, None),
+    "presence_penalty": (0, None), "modalities": (["text"], None), "parallel_tool_calls": (None,),
+    "stream_options": (None,), "audio": (None,), "prediction": (None,), "function_call": ("none", None)}
+MAX_STOP = 4
 MAX_ID_LEN = 200
 _EPOCH_MIN_S, _EPOCH_MAX_S = 946_684_800, 32_503_679_999  # deadlines from 2000 to the end of 2999
 
@@ -36,6 +64,26 @@ class DataPolicy:
 
     def to_dict(self) -> dict[str, Any]:
         return {"pii": self.pii, "region": self.region, "allowed_providers": self.allowed_providers}
+
+
+@dataclass(slots=True)
+class Sampling:
+    """OpenAI-style sampling parameters, forwarded by every adapter in its own wire format."""
+
+    temperature: float | None = None  # 0 to 2 (Anthropic's scale ends at 1: higher values are sent as 1)
+    top_p: float | None = None
+    stop: list[str] | None = None
+    seed: int | None = None  # best effort, as at OpenAI; Anthropic's API has no seed
+    user: str | None = None  # the end user, for the provider's abuse monitoring
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in (("temperature", self.temperature), ("top_p", self.top_p), ("stop", self.stop),
+                                  ("seed", self.seed), ("user", self.user)) if v is not None}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | None) -> Sampling:
+        d = d or {}
+        return cls(d.get("temperature"), d.get("top_p"), d.get("stop"), d.get("seed"), d.get("user"))
 
 
 @dataclass(slots=True)
@@ -59,6 +107,7 @@ class Request:
     metadata: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     quality_target: float | None = None  # the dial: 1 - quality_target is how far below the best estimate is fine
+    sampling: Sampling = field(default_factory=Sampling)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -79,6 +128,7 @@ class Request:
             "metadata": self.metadata,
             "extra": self.extra,
             "quality_target": self.quality_target,
+            "sampling": self.sampling.to_dict(),
         }
 
     @classmethod
@@ -102,6 +152,7 @@ class Request:
             metadata=d.get("metadata") or {},
             extra=d.get("extra") or {},
             quality_target=d.get("quality_target"),
+            sampling=Sampling.from_dict(d.get("sampling")),
         )
 
     def prompt_text(self) -> str:
@@ -170,7 +221,9 @@ def request_from_payload(data: dict[str, Any]) -> Request:
         problems.append(f"schema_version: unsupported value {version!r} (supported: {SCHEMA_VERSION})")
     opt = _Optional(data, problems)
     task_type = opt.text("task_type")
-    max_out = opt.positive_int("max_output_tokens")
+    max_out = _output_limit(opt, problems)
+    sampling = _sampling(opt, data, problems)
+    _unsupported(data, problems)
     response_format = opt.obj("response_format")
     latency_class = opt.text("latency_class")
     if latency_class is not None and latency_class not in LATENCY_CLASSES:
@@ -204,7 +257,71 @@ def request_from_payload(data: dict[str, Any]) -> Request:
         metadata=metadata or {},
         extra={k: v for k, v in data.items() if k not in KNOWN_FIELDS},
         quality_target=quality_target,
+        sampling=sampling,
     )
+
+
+def _output_limit(opt: _Optional, problems: list[str]) -> int | None:
+    """``max_output_tokens``, or its OpenAI aliases ``max_completion_tokens`` and ``max_tokens``."""
+    given = {name: opt.positive_int(name) for name in OUTPUT_LIMIT_ALIASES if opt.data.get(name) is not None}
+    values = {v for v in given.values() if v is not None}
+    if len(values) > 1:
+        problems.append(f"{', '.join(given)}: different output limits; they are one setting (max_output_tokens)")
+        return None
+    return values.pop() if values else None
+
+
+def _sampling(opt: _Optional, data: dict[str, Any], problems: list[str]) -> Sampling:
+    temperature = opt.non_negative_number("temperature")
+    if temperature is not None and temperature > 2:
+        problems.append(f"temperature: expected a number from 0 to 2, got {temperature!r}")
+    top_p = opt.non_negative_number("top_p")
+    if top_p is not None and not 0 < top_p <= 1:
+        problems.append(f"top_p: expected a number above 0 and at most 1, got {top_p!r}")
+    stop = data.get("stop")
+    if isinstance(stop, str):
+        stop = [stop]
+    if stop is not None and not (isinstance(stop, list) and 0 < len(stop) <= MAX_STOP
+                                 and all(isinstance(x, str) and x for x in stop)):
+        problems.append(f"stop: expected a string or an array of 1 to {MAX_STOP} non-empty strings, got {stop!r}")
+        stop = None
+    seed = data.get("seed")
+    if seed is not None and not _is_int(seed):
+        problems.append(f"seed: expected an integer, got {seed!r}")
+        seed = None
+    user = opt.text("user")
+    if user is not None and len(user) > MAX_ID_LEN:
+        problems.append(f"user: longer than {MAX_ID_LEN} characters")
+    n = data.get("n")
+    if n is not None and n != 1:
+        problems.append(f"n: one answer per request is supported, got {n!r}")
+    if data.get("stream") not in (None, False):
+        problems.append("stream: responses on Kafka are whole messages; omit stream or set it to false")
+    model = data.get("model")
+    if model is not None and model not in ROUTER_MODELS:
+        problems.append(f"model: choosing a model is the router's job; omit model or use "
+                        f"{', '.join(sorted(ROUTER_MODELS))} (pinning a model is not supported yet), got {model!r}")
+    return Sampling(temperature, top_p, stop, seed, user)
+
+
+def _unsupported(data: dict[str, Any], problems: list[str]) -> None:
+    """OpenAI fields and message parts the router cannot honour: each named, with why."""
+    for name, why in UNSUPPORTED.items():
+        if name in data and data[name] not in _OFF_VALUES.get(name, ()):
+            problems.append(f"{name}: {why}")
+    messages = data.get("messages")
+    for i, m in enumerate(messages if isinstance(messages, list) else []):
+        if not isinstance(m, dict):
+            continue
+        if m.get("tool_calls") or m.get("function_call") or m.get("role") == "tool":
+            problems.append(f"messages[{i}]: tool calls and tool results need tool calling, which is not "
+                            "supported yet")
+        content = m.get("content")
+        for j, part in enumerate(content if isinstance(content, list) else []):
+            kind = part.get("type") if isinstance(part, dict) else None
+            if kind != "text":
+                problems.append(f"messages[{i}].content[{j}]: {kind!r} parts are not supported yet (only text; "
+                                "the model chosen might not see them)")
 
 
 def _required_str(data: dict[str, Any], name: str, problems: list[str]) -> str:

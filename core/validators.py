@@ -59,6 +59,21 @@ def code_syntax(answer: str) -> bool:
     return False
 
 
+def unwrapped_json(answer: str, response_format: dict[str, Any] | None) -> str:
+    """A JSON answer as the consumer should get it: when JSON was asked for and the model wrapped it
+    in a Markdown fence (often with a line of prose), the fenced JSON alone; otherwise the answer."""
+    if (response_format or {}).get("type") not in ("json_object", "json_schema"):
+        return answer
+    text = answer.strip()
+    for candidate in (text, *(m.group(2).strip() for m in _FENCE.finditer(text))):
+        try:
+            json.loads(candidate)
+        except ValueError:
+            continue
+        return candidate
+    return answer
+
+
 def json_problem(answer: str, response_format: dict[str, Any] | None) -> str | None:
     """None when no JSON was asked for or the answer satisfies it; else the reason code."""
     kind = (response_format or {}).get("type")

@@ -27,6 +27,15 @@ def build_payload(model: str, request: CompletionRequest) -> dict[str, Any]:
     payload: dict[str, Any] = {"model": model, "max_tokens": request.max_output_tokens, "messages": messages}
     if system:
         payload["system"] = "\n\n".join(system)
+    s = request.sampling
+    if s.temperature is not None:
+        payload["temperature"] = min(s.temperature, 1.0)  # Anthropic's scale is 0 to 1
+    if s.top_p is not None:
+        payload["top_p"] = s.top_p
+    if s.stop:
+        payload["stop_sequences"] = s.stop
+    if s.user:
+        payload["metadata"] = {"user_id": s.user}
     return payload
 
 

@@ -24,6 +24,10 @@ def build_payload(request: CompletionRequest) -> dict[str, Any]:
         if m.get("role") not in ("system", "developer")
     ]
     config: dict[str, Any] = {"maxOutputTokens": request.max_output_tokens}
+    s = request.sampling
+    for key, value in (("temperature", s.temperature), ("topP", s.top_p), ("stopSequences", s.stop), ("seed", s.seed)):
+        if value is not None:
+            config[key] = value
     fmt = request.response_format or {}
     if fmt.get("type") in ("json_object", "json_schema"):
         config["responseMimeType"] = "application/json"

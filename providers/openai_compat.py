@@ -15,6 +15,7 @@ def build_payload(model: str, request: CompletionRequest) -> dict[str, Any]:
     payload: dict[str, Any] = {"model": model, "messages": request.messages, "max_tokens": request.max_output_tokens}
     if request.response_format is not None:
         payload["response_format"] = request.response_format
+    payload.update(request.sampling.to_dict())  # temperature, top_p, stop, seed, user: the same names here
     return payload
 
 

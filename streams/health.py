@@ -4,7 +4,8 @@
   naming the stalled partitions once one has had lag and no progress for ``ROUTER_STALL_AFTER_S``
   (``core/liveness.py``). The broker's end offsets come from a client of its own, so a consumer
   whose fetching died silently still shows up.
-- ``/health/ready``: 200 once the worker owns partitions and is not rebalancing; 503 before.
+- ``/health/ready``: 200 once the worker owns partitions, its producer is up and it is not
+  rebalancing; 503 otherwise.
 - ``/health/``: the role and app id (kept for the dev stack's start-up wait).
 
 The same sampler sets the ``llm_router_consumer_lag`` gauge of ``/metrics`` (streams/metrics.py).
@@ -80,7 +81,10 @@ def add_health(app: faust.App, role: str, settings: Settings, metrics: RouterMet
     class Ready(web.View):
         async def get(self, request: web.Request) -> web.Response:
             owned = len(self.app.consumer.assignment())
-            ready = owned > 0 and not self.app.rebalancing
-            return self.json({"ready": ready, "role": role, "partitions": owned}, status=200 if ready else 503)
+            producer = self.app.producer
+            producing = bool(producer.started) and not producer.should_stop
+            ready = owned > 0 and producing and not self.app.rebalancing
+            body = {"ready": ready, "role": role, "partitions": owned, "producer": producing}
+            return self.json(body, status=200 if ready else 503)
 
     return watch

@@ -151,7 +151,7 @@ def test_live_and_ready_probes_answer_for_both_roles(stack: Stack) -> None:
         wait_until(lambda b=base: httpx.get(f"{b}/health/ready", timeout=5).status_code == 200,
                    what=f"{proc.name} ready")
         ready = httpx.get(f"{base}/health/ready", timeout=5).json()
-        assert ready["ready"] is True and ready["partitions"] > 0
+        assert ready["ready"] is True and ready["partitions"] > 0 and ready["producer"] is True
         live = httpx.get(f"{base}/health/live", timeout=5)
         assert live.status_code == 200 and live.json()["live"] is True, live.text
     time.sleep(stack.settings.stall_after_s * 2)  # idle past the stall limit (a non-event: nothing to wait on)

@@ -68,3 +68,21 @@ async def test_reply_without_content_is_a_protocol_error(catalog: Catalog) -> No
     with pytest.raises(ProviderProtocolError):
         await _provider(catalog, lambda r: httpx.Response(200, json={"type": "message"})).complete(
             catalog.model("claude-sonnet-4"), REQ, 5.0)
+
+
+async def test_sampling_parameters_in_anthropic_terms(catalog: Catalog) -> None:
+    from core.request import Sampling
+
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=_reply())
+
+    req = CompletionRequest([{"role": "user", "content": "hi"}], 50,
+                            sampling=Sampling(temperature=1.4, top_p=0.9, stop=["END"], seed=7, user="u-42"))
+    await _provider(catalog, handler).complete(catalog.model("claude-sonnet-4"), req, 5.0)
+    assert orjson.loads(seen[0].content) == {
+        "model": "claude-sonnet-4-20250514", "max_tokens": 50, "messages": [{"role": "user", "content": "hi"}],
+        "temperature": 1.0, "top_p": 0.9, "stop_sequences": ["END"], "metadata": {"user_id": "u-42"},
+    }  # Anthropic's temperature ends at 1; it has no seed

@@ -74,3 +74,22 @@ async def test_blocked_prompt_without_candidates_is_a_protocol_error(catalog: Ca
     with pytest.raises(ProviderProtocolError):
         await _provider(catalog, lambda r: httpx.Response(200, json=body)).complete(
             catalog.model("gemini-2-0-flash-lite"), REQ, 5.0)
+
+
+async def test_sampling_parameters_in_gemini_terms(catalog: Catalog) -> None:
+    from core.request import Sampling
+
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=_reply())
+
+    req = CompletionRequest([{"role": "user", "content": "hi"}], 50,
+                            sampling=Sampling(temperature=1.4, top_p=0.9, stop=["END", "STOP"], seed=7, user="u-42"))
+    await _provider(catalog, handler).complete(catalog.model("gemini-2-0-flash-lite"), req, 5.0)
+    assert orjson.loads(seen[0].content) == {
+        "contents": [{"role": "user", "parts": [{"text": "hi"}]}],
+        "generationConfig": {"maxOutputTokens": 50, "temperature": 1.4, "topP": 0.9, "stopSequences": ["END", "STOP"],
+                             "seed": 7},
+    }  # generateContent has no end-user field

@@ -125,3 +125,20 @@ async def test_secret_never_appears_in_errors(catalog: Catalog) -> None:
         await _provider(catalog, handler, {"OPENAI_API_KEY": "sk-secret-XYZ"}).complete(
             catalog.model("gpt-4o-mini"), REQ, 5.0)
     assert "sk-secret-XYZ" not in str(info.value) and "sk-secret-XYZ" not in repr(info.value.args)
+
+
+async def test_sampling_parameters_under_their_own_names(catalog: Catalog) -> None:
+    from core.request import Sampling
+
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=REPLY)
+
+    req = CompletionRequest(REQ.messages, 64, sampling=Sampling(temperature=1.4, top_p=0.9, stop=["END"], seed=7,
+                                                                 user="u-42"))
+    await _provider(catalog, handler).complete(catalog.model("gpt-4o-mini"), req, 5.0)
+    assert orjson.loads(seen[0].content) == {"model": "gpt-4o-mini", "messages": REQ.messages, "max_tokens": 64,
+                                             "temperature": 1.4, "top_p": 0.9, "stop": ["END"], "seed": 7,
+                                             "user": "u-42"}
