@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import importlib.resources
 import os
+import re
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -50,6 +51,8 @@ class Settings:
     kafka_ssl_certfile: str = ""  # TLS client certificate (mutual TLS), with kafka_ssl_keyfile
     kafka_ssl_keyfile: str = ""
     kafka_replication_factor: int = 1  # for the topics the router creates; 3 on a production cluster
+    tenant_topics: tuple[str, ...] = ()  # tenants with their own request topic (llm.requests.v1.<tenant>)
+    shared_requests: bool = True  # False: the shared requests topic is refused (tenant isolation)
     clickhouse_url: str = ""  # empty: embedded chDB under data_dir
     clickhouse_password: str = field(default="", repr=False)  # secret: never printed
     data_dir: Path = field(default_factory=default_data_dir)
@@ -165,6 +168,8 @@ class Settings:
             kafka_ssl_certfile=get("KAFKA_SSL_CERTFILE", ""),
             kafka_ssl_keyfile=get("KAFKA_SSL_KEYFILE", ""),
             kafka_replication_factor=get_int("ROUTER_REPLICATION_FACTOR", base.kafka_replication_factor),
+            tenant_topics=_tenants(get("ROUTER_TENANT_TOPICS", "")),
+            shared_requests=get("ROUTER_SHARED_REQUESTS", "1").lower() in ("1", "true", "yes", "on"),
             clickhouse_url=get("CLICKHOUSE_URL", ""),
             clickhouse_password=provider_key("CLICKHOUSE_PASSWORD", env),
             data_dir=Path(get("ROUTER_DATA_DIR", str(base.data_dir))),
@@ -196,6 +201,18 @@ class Settings:
             msg = f"unknown settings in the environment: {'; '.join(hints)}"
             raise ConfigError(msg)
         return settings
+
+
+def _tenants(raw: str) -> tuple[str, ...]:
+    names = tuple(t.strip() for t in raw.split(",") if t.strip())
+    bad = [t for t in names if not _TENANT.fullmatch(t)]
+    if bad:
+        msg = f"ROUTER_TENANT_TOPICS: tenant names are letters, digits, '.', '_' and '-' only, got {bad}"
+        raise ConfigError(msg)
+    return names
+
+
+_TENANT = re.compile(r"[A-Za-z0-9._-]{1,100}")
 
 
 def _did_you_mean(name: str, known: set[str]) -> str:

@@ -42,6 +42,7 @@ class Ingress:
     topic_exists: Callable[[str], bool] | None = None  # None: do not check (unit tests, no broker)
     max_request_bytes: int = MAX_REQUEST_BYTES
     message_budget: int = message_budget()
+    shared_requests: bool = True  # False: requests only on tenants' own topics (tenant isolation)
 
     @classmethod
     def default(cls, names: TopicNames) -> Ingress:
@@ -64,12 +65,26 @@ class Ingress:
             request = request_from_payload(payload)
         except InvalidRequestError as exc:
             raise RefusedRequest(exc.problems, payload=payload) from None
+        self._check_tenant(msg.topic, request.tenant, payload)
         if request.reply_topic is not None:
             problem = self.reply_topics.problem(request.tenant, request.reply_topic, self.topic_exists)
             if problem is not None:
                 why = "reply_topic_missing" if problem.endswith("(create it before naming it)") else "invalid_request"
                 raise RefusedRequest([problem], why, payload)
         return request
+
+    def _check_tenant(self, topic: str, tenant: str, payload: dict[str, Any]) -> None:
+        """On a tenant's own topic the payload must name that tenant; the shared topic may be closed.
+        The refusal never goes to the reply topic the payload names (it may be another tenant's)."""
+        owner = self.names.tenant_of(topic)
+        unrouted = {k: v for k, v in payload.items() if k != "reply_topic"}
+        if owner is not None and tenant != owner:
+            problem = f"tenant: {topic} is tenant {owner!r}'s request topic; the request says {tenant!r}"
+            raise RefusedRequest([problem], "tenant_mismatch", unrouted)
+        if owner is None and not self.shared_requests:
+            problem = (f"tenant: requests are accepted on each tenant's own topic ({self.names.requests}.<tenant>), "
+                       f"not on {topic}")
+            raise RefusedRequest([problem], "tenant_mismatch", unrouted)
 
     def reply_topic_for(self, payload: dict[str, Any] | None) -> str:
         """Where a refused request's answer goes: its own reply topic if that one is acceptable."""

@@ -62,6 +62,16 @@ class TopicNames:
     def feedback(self) -> str:
         return self._t("llm.feedback.v1")
 
+    def tenant_requests(self, tenant: str) -> str:
+        """A tenant's own request topic: only that tenant's principal may write it (Kafka ACLs), so
+        the tenant a request spends for comes from where it was published, not from its payload."""
+        return f"{self.requests}.{tenant}"
+
+    def tenant_of(self, topic: str) -> str | None:
+        """The tenant whose own request topic ``topic`` is; None for any other topic."""
+        head = f"{self.requests}."
+        return topic[len(head):] if topic.startswith(head) and len(topic) > len(head) else None
+
     def all(self) -> list[str]:
         return [self.requests, self.requests_dlq, self.classified, self.routed, self.invoked, self.escalations,
                 self.responses, self.outcomes, self.control, self.feedback, self.internal_dlq, self.outcomes_dlq]

@@ -33,11 +33,14 @@ def router_acls(principal: str, names: TopicNames, app_id: str) -> list[list[str
     ]
 
 
-def tenant_acls(principal: str, tenant: str, names: TopicNames) -> list[list[str]]:
+def tenant_acls(principal: str, tenant: str, names: TopicNames, own_topic: bool = False) -> list[list[str]]:
+    """``own_topic``: the tenant writes its own request topic (``llm.requests.v1.<tenant>``) instead of
+    the shared one, so the tenant a request spends for cannot be forged (ROUTER_TENANT_TOPICS)."""
     user = f"User:{principal}"
+    requests = names.tenant_requests(tenant) if own_topic else names.requests
     return [
         ["--allow-principal", user, "--operation", "Write", "--operation", "Describe",
-         "--topic", names.requests, "--topic", names.feedback],
+         "--topic", requests, "--topic", names.feedback],
         ["--allow-principal", user, "--operation", "Read", "--operation", "Describe", "--topic", f"{tenant}.",
          "--resource-pattern-type", "prefixed"],
         ["--allow-principal", user, "--operation", "Read", "--group", f"{tenant}.", "--resource-pattern-type",
@@ -71,12 +74,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--app-id", default="llm-router")
     parser.add_argument("--topic-prefix", default="")
     parser.add_argument("--tenant", action="append", default=[], metavar="TENANT=PRINCIPAL")
+    parser.add_argument("--shared", action="store_true",
+                        help="tenants write the shared requests topic (no tenant isolation) instead of their own")
     args = parser.parse_args(argv)
     names = TopicNames(args.topic_prefix)
     rules = router_acls(args.router, names, args.app_id)
     for item in args.tenant:
         tenant, _, principal = item.partition("=")
-        rules += tenant_acls(principal or tenant, tenant, names)
+        rules += tenant_acls(principal or tenant, tenant, names, own_topic=not args.shared)
     for rule in rules:
         print("kafka-acls.sh --bootstrap-server $BOOTSTRAP --command-config admin.properties --add "
               + " ".join(f"'{a}'" if "*" in a else a for a in rule))

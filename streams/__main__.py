@@ -32,7 +32,8 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())  # the worker's loop: measured faster
     patch_closed_transport_send()  # so a broker restart cannot end aiokafka's tasks under uvloop
     asyncio.run(ensure_topics(settings.kafka_bootstrap, TopicNames(settings.topic_prefix), settings.partitions,
-                              settings.kafka_replication_factor, **settings.kafka_client_kwargs()))
+                              settings.kafka_replication_factor, settings.tenant_topics,
+                              **settings.kafka_client_kwargs()))
     if args.role == "sink":
         writer = sink_writer(settings)
         app = create_sink_app(settings, writer, args.web_port)

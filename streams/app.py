@@ -113,7 +113,7 @@ def create_pipeline_app(
         rt.reloader.check()
 
     n = deps.names
-    classify.register(app, raw_topic(app, n.requests), deps)
+    classify.register(app, raw_topic(app, n.requests, *(n.tenant_requests(t) for t in settings.tenant_topics)), deps)
     route.register(app, raw_topic(app, n.classified, n.escalations), deps)
     invoke.register(app, raw_topic(app, n.routed), deps)
     verify.register(app, raw_topic(app, n.invoked), deps)

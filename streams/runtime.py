@@ -60,7 +60,8 @@ def pipeline_runtime(settings: Settings, outbox: Outbox,
     reply_topics = ReplyTopics(names, _ReplyPatterns(ref), settings.app_id)
     deps = PipelineDeps(
         names=names,
-        ingress=Ingress(names, reply_topics, topic_exists, settings.max_request_bytes),
+        ingress=Ingress(names, reply_topics, topic_exists, settings.max_request_bytes,
+                        shared_requests=settings.shared_requests),
         classifier=classifier,
         drift=DriftMonitor(classifier.training_distribution, classifier.version, worker,
                            settings.drift_window_s * 1000),

@@ -186,6 +186,8 @@ class Stack:
             "ROUTER_LOG_LEVEL": s.log_level,
             "ROUTER_LOG_FORMAT": s.log_format,
             "ROUTER_STALL_AFTER_S": str(int(s.stall_after_s)),
+            "ROUTER_TENANT_TOPICS": ",".join(s.tenant_topics),
+            "ROUTER_SHARED_REQUESTS": "1" if s.shared_requests else "0",
         }
         name = f"{role}-{index}"
         proc = self._spawn(name, [sys.executable, "-m", "streams", "worker", "--role", role,

@@ -1,8 +1,10 @@
-"""Internal topics are written only by the pipeline's principal (issue 12, item 5).
+"""Internal topics are written only by the pipeline's principal, and each tenant only its own request topic.
 
 A broker with SASL/PLAIN and KRaft's StandardAuthorizer; the router runs as its own principal
-with the ACLs of devenv/acls.py, and a tenant's principal may publish requests and read its
-own reply topic, but is refused on every internal topic.
+with the ACLs of devenv/acls.py, and a tenant's principal may publish requests on its own topic
+(``llm.requests.v1.<tenant>``) and read its own reply topic, but is refused on every internal topic,
+on the shared requests topic and on another tenant's topic; a payload naming another tenant is
+refused by the pipeline.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from devenv.kafka import LocalBroker, start_broker
 from tooling.client import collect, publish, run
 from tooling.stack import Stack, run_settings
 
-USERS = {"admin": uuid.uuid4().hex, "router": uuid.uuid4().hex, "tenant-po": uuid.uuid4().hex}
+USERS = {"admin": uuid.uuid4().hex, "router": uuid.uuid4().hex, "tenant-po": uuid.uuid4().hex,
+         "tenant-acme": uuid.uuid4().hex}
 
 
 def _sasl(user: str) -> dict[str, str]:
@@ -38,10 +41,12 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalBro
     broker = start_broker(run_dir / "kafka", users=USERS)
     try:
         s = run_settings(Settings(kafka_bootstrap=broker.bootstrap, kafka_security_protocol="SASL_PLAINTEXT",
-                                  kafka_username="router", kafka_password=USERS["router"]), "acl", run_dir)
+                                  kafka_username="router", kafka_password=USERS["router"],
+                                  tenant_topics=("po", "acme")), "acl", run_dir)
         names = TopicNames(s.topic_prefix)
         apply_acls(broker.libs, broker.bootstrap, USERS["admin"],
-                   router_acls("router", names, s.app_id) + tenant_acls("tenant-po", "po", names), run_dir)
+                   router_acls("router", names, s.app_id) + tenant_acls("tenant-po", "po", names, own_topic=True)
+                   + tenant_acls("tenant-acme", "acme", names, own_topic=True), run_dir)
         run(_create(broker.bootstrap, "po.replies"))
         with Stack(s, run_dir, sim_config={"default": {"latency_ms": 0}}).start(lambda m: None) as stack:
             yield broker, stack
@@ -73,12 +78,13 @@ async def _refused_topics(bootstrap: str, topics: list[str]) -> list[str]:
     return refused
 
 
-def test_a_tenant_is_refused_on_every_internal_topic(secured: tuple[LocalBroker, Stack]) -> None:
+def test_a_tenant_is_refused_on_every_internal_topic_and_on_other_tenants_request_topics(
+        secured: tuple[LocalBroker, Stack]) -> None:
     broker, stack = secured
     n = stack.names
-    internal = [t for t in n.all() if t not in (n.requests, n.feedback)]
-    assert run(_refused_topics(broker.bootstrap, internal)) == internal
-    assert run(_refused_topics(broker.bootstrap, [n.requests])) == []
+    others = [t for t in n.all() if t != n.feedback] + [n.tenant_requests("acme")]  # the shared topic too
+    assert run(_refused_topics(broker.bootstrap, others)) == others
+    assert run(_refused_topics(broker.bootstrap, [n.tenant_requests("po")])) == []
 
 
 def test_the_pipeline_runs_as_its_own_principal_and_the_tenant_reads_its_reply_topic(
@@ -87,6 +93,19 @@ def test_the_pipeline_runs_as_its_own_principal_and_the_tenant_reads_its_reply_t
     rid = f"acl-{uuid.uuid4().hex[:6]}"
     body = orjson.dumps({"request_id": rid, "tenant": "po", "reply_topic": "po.replies",
                          "messages": [{"role": "user", "content": "Say hello."}]})
-    run(publish(broker.bootstrap, stack.names.requests, [(rid.encode(), body)], **_sasl("tenant-po")))
+    run(publish(broker.bootstrap, stack.names.tenant_requests("po"), [(rid.encode(), body)], **_sasl("tenant-po")))
     got = run(collect(broker.bootstrap, "po.replies", {rid}, 90, **_sasl("tenant-po")))
     assert got.responses[rid]["status"] == "ok"
+
+
+def test_a_request_naming_another_tenant_on_a_tenants_own_topic_is_refused(
+        secured: tuple[LocalBroker, Stack]) -> None:
+    """po may write only its own topic, and a payload there claiming acme (to spend acme's budget, or to
+    answer into acme's reply topic) is refused as tenant_mismatch on the router's responses topic."""
+    broker, stack = secured
+    rid = f"forged-{uuid.uuid4().hex[:6]}"
+    body = orjson.dumps({"request_id": rid, "tenant": "acme", "reply_topic": "acme.replies",
+                         "messages": [{"role": "user", "content": "Spend acme's budget."}]})
+    run(publish(broker.bootstrap, stack.names.tenant_requests("po"), [(rid.encode(), body)], **_sasl("tenant-po")))
+    got = run(collect(broker.bootstrap, stack.names.responses, {rid}, 90, **_sasl("router")))
+    assert got.responses[rid]["error"]["code"] == "tenant_mismatch"

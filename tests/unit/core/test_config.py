@@ -97,3 +97,10 @@ def test_a_misspelt_setting_is_refused_with_a_suggestion() -> None:
     with pytest.raises(ConfigError, match=r"ROUTER_PARTITONS \(did you mean ROUTER_PARTITIONS\?\)"):
         Settings.from_env({"ROUTER_PARTITONS": "12"})
     assert Settings.from_env({"ROUTER_PARTITIONS": "12", "OTHER_THING": "x"}).partitions == 12
+
+
+def test_tenant_topics_are_names_kafka_accepts() -> None:
+    s = Settings.from_env({"ROUTER_TENANT_TOPICS": "acme, globex-2", "ROUTER_SHARED_REQUESTS": "0"})
+    assert s.tenant_topics == ("acme", "globex-2") and s.shared_requests is False
+    with pytest.raises(ConfigError, match="ROUTER_TENANT_TOPICS"):
+        Settings.from_env({"ROUTER_TENANT_TOPICS": "acme,bad name"})

@@ -98,3 +98,26 @@ def test_an_invalid_copy_of_an_answered_request_id_gets_no_second_response() -> 
     assert [o.topic for o in first] == [NAMES.classified]
     assert NAMES.responses not in [o.topic for o in second]
     assert NAMES.requests_dlq in [o.topic for o in second]  # still set aside, never dropped
+
+
+def test_a_tenant_topic_decides_the_tenant_and_a_forged_one_is_refused_away_from_its_reply_topic() -> None:
+    from dataclasses import replace
+
+    assert NAMES.tenant_requests("acme") == "t.llm.requests.v1.acme"
+    assert NAMES.tenant_of("t.llm.requests.v1.acme") == "acme"
+    assert NAMES.tenant_of(NAMES.requests) is None and NAMES.tenant_of(NAMES.requests_dlq) is None
+    own = Incoming(_req("ok-1"), NOW - 5, NAMES.tenant_requests("acme"), 0, 0)
+    forged = Incoming(orjson.dumps({"request_id": "f-1", "tenant": "globex", "reply_topic": "shared.replies",
+                                    "messages": [{"role": "user", "content": "spend globex's budget"}]}),
+                      NOW - 5, NAMES.tenant_requests("acme"), 0, 1)
+    outs = accept_requests([own, forged], StubClassifier(), NAMES, NOW, ingress=INGRESS)
+    assert [o.key for o in outs if o.topic == NAMES.classified] == [b"ok-1"]
+    refusal = [orjson.loads(o.value) for o in outs if o.topic == NAMES.responses]
+    assert [(r["request_id"], r["error"]["code"]) for r in refusal] == [("f-1", "tenant_mismatch")]
+    assert "is tenant 'acme''s request topic; the request says 'globex'" in refusal[0]["error"]["message"]
+    assert not [o for o in outs if o.topic == "shared.replies"]  # never on the other tenant's reply topic
+
+    closed = replace(INGRESS, shared_requests=False)
+    outs = accept_requests([_in(_req("shared-1"))], StubClassifier(), NAMES, NOW, ingress=closed)
+    assert _response(outs)["error"]["code"] == "tenant_mismatch"
+    assert "each tenant's own topic (t.llm.requests.v1.<tenant>)" in _response(outs)["error"]["message"]
