@@ -1,7 +1,7 @@
 """``llm-router``: one command for what operators do, over the packages' own entry points.
 
     llm-router --version
-    llm-router worker --role pipeline|sink      the service (python -m streams worker)
+    llm-router worker --role pipeline|sink|gateway   the service (python -m streams worker)
     llm-router catalog check [PATH]             validate a catalog, every problem named
     llm-router catalog schema                   the catalog's JSON Schema (config/catalog.schema.json)
     llm-router migrate                          apply the ClickHouse migrations

@@ -53,6 +53,8 @@ class Settings:
     kafka_replication_factor: int = 1  # for the topics the router creates; 3 on a production cluster
     tenant_topics: tuple[str, ...] = ()  # tenants with their own request topic (llm.requests.v1.<tenant>)
     shared_requests: bool = True  # False: the shared requests topic is refused (tenant isolation)
+    gateway_keys: Path | None = None  # the HTTP gateway's API keys file ([keys.<sha256>] tenant, rpm, tpm)
+    gateway_timeout_s: float = 120.0  # how long the gateway waits for an answer
     clickhouse_url: str = ""  # empty: embedded chDB under data_dir
     clickhouse_password: str = field(default="", repr=False)  # secret: never printed
     data_dir: Path = field(default_factory=default_data_dir)
@@ -108,6 +110,11 @@ class Settings:
             msg = f"KAFKA_SSL_CAFILE/CERTFILE/KEYFILE: cannot build the TLS context: {type(exc).__name__}: {exc}"
             raise ConfigError(msg) from None
         return context
+
+    @property
+    def gateway_reply_topic(self) -> str:
+        """Where the gateway's answers come back (the catalog's default reply-topic patterns allow it)."""
+        return f"{self.topic_prefix}llm-gateway.replies"
 
     @property
     def chdb_path(self) -> Path:
@@ -170,6 +177,8 @@ class Settings:
             kafka_replication_factor=get_int("ROUTER_REPLICATION_FACTOR", base.kafka_replication_factor),
             tenant_topics=_tenants(get("ROUTER_TENANT_TOPICS", "")),
             shared_requests=get("ROUTER_SHARED_REQUESTS", "1").lower() in ("1", "true", "yes", "on"),
+            gateway_keys=Path(keys) if (keys := get("ROUTER_GATEWAY_KEYS", "")) else None,
+            gateway_timeout_s=float(get_int("ROUTER_GATEWAY_TIMEOUT_S", int(base.gateway_timeout_s))),
             clickhouse_url=get("CLICKHOUSE_URL", ""),
             clickhouse_password=provider_key("CLICKHOUSE_PASSWORD", env),
             data_dir=Path(get("ROUTER_DATA_DIR", str(base.data_dir))),

@@ -33,7 +33,15 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     patch_closed_transport_send()  # so a broker restart cannot end aiokafka's tasks under uvloop
     asyncio.run(ensure_topics(settings.kafka_bootstrap, TopicNames(settings.topic_prefix), settings.partitions,
                               settings.kafka_replication_factor, settings.tenant_topics,
-                              **settings.kafka_client_kwargs()))
+                              (settings.gateway_reply_topic,), **settings.kafka_client_kwargs()))
+    if args.role == "gateway":
+        from aiohttp import web
+
+        from streams.gateway import create_gateway_app
+
+        logging.basicConfig(level=settings.log_level.upper())
+        web.run_app(create_gateway_app(settings), host=settings.web_bind, port=args.web_port, print=None)
+        return 0
     if args.role == "sink":
         writer = sink_writer(settings)
         app = create_sink_app(settings, writer, args.web_port)
@@ -54,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m streams", description="LLM router on Kafka")
     sub = parser.add_subparsers(dest="command", required=True)
     w = sub.add_parser("worker", help="run one worker (pipeline stages or the ClickHouse sink)")
-    w.add_argument("--role", choices=("pipeline", "sink"), default="pipeline")
+    w.add_argument("--role", choices=("pipeline", "sink", "gateway"), default="pipeline")
     w.add_argument("--web-port", type=int, default=None, help="health/status HTTP port; 0 turns it off")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -62,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env()
         if args.command == "worker":
             if args.web_port is None:
-                args.web_port = settings.web_port + (1 if args.role == "sink" else 0)
+                args.web_port = settings.web_port + {"pipeline": 0, "sink": 1, "gateway": 2}[args.role]
             return _worker(args, settings)
         return 2  # argparse allows only the commands above
     except (ConfigError, ModelError) as exc:

@@ -19,7 +19,7 @@ def topic_config(name: str, names: TopicNames) -> dict[str, str]:
 
 
 async def ensure_topics(bootstrap: str, names: TopicNames, partitions: int, replication: int = 1,
-                        tenants: tuple[str, ...] = (), **client_kwargs: Any) -> list[str]:
+                        tenants: tuple[str, ...] = (), extra: tuple[str, ...] = (), **client_kwargs: Any) -> list[str]:
     """Create missing topics; return the names created now."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30000, **client_kwargs)
     try:
@@ -29,7 +29,8 @@ async def ensure_topics(bootstrap: str, names: TopicNames, partitions: int, repl
         raise ConfigError(msg) from None
     try:
         existing = set(await admin.list_topics())
-        wanted = [n for n in [*names.all(), *(names.tenant_requests(t) for t in tenants)] if n not in existing]
+        every = [*names.all(), *(names.tenant_requests(t) for t in tenants), *extra]
+        wanted = [n for n in every if n not in existing]
         if not wanted:
             return []
         with contextlib.suppress(TopicAlreadyExistsError):  # another process won the race: they exist, enough

@@ -96,6 +96,7 @@ class Stack:
     sim: Proc | None = None
     sink: Proc | None = None
     pipelines: list[Proc] = field(default_factory=list)
+    gateway: Proc | None = None
     sink_port: int = 0
 
     @property
@@ -160,7 +161,12 @@ class Stack:
         self.pipelines.append(proc)
         return proc
 
-    def _worker(self, role: str, port: int, index: int = 0) -> Proc:
+    def start_gateway(self, keys: Path) -> Proc:
+        """The OpenAI-compatible gateway role, with the API keys file ``keys``."""
+        self.gateway = self._worker("gateway", free_port(), extra_env={"ROUTER_GATEWAY_KEYS": str(keys)})
+        return self.gateway
+
+    def _worker(self, role: str, port: int, index: int = 0, extra_env: dict[str, str] | None = None) -> Proc:
         s = self.settings
         env = {
             "KAFKA_BOOTSTRAP_SERVERS": s.kafka_bootstrap,
@@ -188,6 +194,7 @@ class Stack:
             "ROUTER_STALL_AFTER_S": str(int(s.stall_after_s)),
             "ROUTER_TENANT_TOPICS": ",".join(s.tenant_topics),
             "ROUTER_SHARED_REQUESTS": "1" if s.shared_requests else "0",
+            **(extra_env or {}),
         }
         name = f"{role}-{index}"
         proc = self._spawn(name, [sys.executable, "-m", "streams", "worker", "--role", role,
@@ -227,7 +234,7 @@ class Stack:
         return dict(httpx.get(self.settings.sim_url + "/_sim/stats", timeout=10).json())
 
     def stop(self) -> None:
-        for proc in [*self.pipelines, self.sink, self.sim]:
+        for proc in [self.gateway, *self.pipelines, self.sink, self.sim]:
             if proc is not None:
                 proc.stop()
         if self.broker is not None:

@@ -1,0 +1,88 @@
+"""The OpenAI-compatible gateway, driven by the official ``openai`` SDK on the real broker.
+
+Sync, async and streaming chat completions with a key that maps to a tenant; model listing; an
+unknown key (401), a refused parameter (400 in OpenAI's error shape with the router's code), and
+a key over its request rate (429 with Retry-After, which the SDK is told not to retry blindly).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Iterator
+
+import openai
+import pytest
+
+from tests.integration.conftest import running_stack
+from tooling.stack import Stack
+
+KEY, SLOW_KEY = "sk-gw-test-0123456789", "sk-gw-slow-0123456789"
+
+
+@pytest.fixture(scope="module")
+def gateway(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, str]]:
+    run_dir = tmp_path_factory.mktemp("gateway")
+    keys = run_dir / "keys.toml"
+    keys.write_text(f'[keys.{hashlib.sha256(KEY.encode()).hexdigest()}]\ntenant = "gw"\n\n'
+                    f'[keys.{hashlib.sha256(SLOW_KEY.encode()).hexdigest()}]\ntenant = "gw"\nrpm = 1\n')
+    with running_stack(bootstrap, run_dir, "gw") as stack:
+        proc = stack.start_gateway(keys)
+        yield stack, proc.health_url.removesuffix("/health/") + "/v1"
+
+
+def _client(base: str, key: str = KEY) -> openai.OpenAI:
+    return openai.OpenAI(base_url=base, api_key=key, max_retries=0, timeout=60)
+
+
+def test_sync_completion_through_the_sdk(gateway: tuple[Stack, str]) -> None:
+    _, base = gateway
+    reply = _client(base).chat.completions.create(model="router/auto", max_tokens=50, temperature=0.2,
+                                                  messages=[{"role": "user", "content": "Say hello."}])
+    assert reply.id.startswith("chatcmpl-") and reply.object == "chat.completion"
+    assert reply.choices[0].message.role == "assistant" and reply.choices[0].message.content
+    assert reply.choices[0].finish_reason in ("stop", "length")
+    assert reply.usage is not None and reply.usage.total_tokens == reply.usage.prompt_tokens + \
+        reply.usage.completion_tokens > 0
+    assert reply.model != "router/auto"  # the model the router chose
+
+
+def test_async_and_streaming(gateway: tuple[Stack, str]) -> None:
+    _, base = gateway
+
+    async def both() -> tuple[str, list[str], str | None]:
+        client = openai.AsyncOpenAI(base_url=base, api_key=KEY, max_retries=0, timeout=60)
+        whole = await client.chat.completions.create(model="router/auto",
+                                                     messages=[{"role": "user", "content": "What is 2+2?"}])
+        stream = await client.chat.completions.create(model="router/auto", stream=True,
+                                                      messages=[{"role": "user", "content": "Name a colour."}])
+        pieces, finish = [], None
+        async for chunk in stream:
+            if chunk.choices and chunk.choices[0].delta.content:
+                pieces.append(chunk.choices[0].delta.content)
+            if chunk.choices and chunk.choices[0].finish_reason:
+                finish = chunk.choices[0].finish_reason
+        await client.close()
+        return whole.choices[0].message.content or "", pieces, finish
+
+    whole, pieces, finish = asyncio.run(both())
+    assert whole and "".join(pieces) and finish in ("stop", "length")
+
+
+def test_models_keys_refusals_and_rate_limits(gateway: tuple[Stack, str]) -> None:
+    _, base = gateway
+    ids = [m.id for m in _client(base).models.list()]
+    assert ids[0] == "router/auto" and "gpt-4o-mini" in ids
+    with pytest.raises(openai.AuthenticationError) as no_key:
+        _client(base, "sk-nobody").chat.completions.create(model="router/auto",
+                                                           messages=[{"role": "user", "content": "hi"}])
+    assert no_key.value.code == "invalid_api_key"
+    with pytest.raises(openai.BadRequestError) as refused:
+        _client(base).chat.completions.create(model="router/auto", n=3, messages=[{"role": "user", "content": "hi"}])
+    assert refused.value.code == "invalid_request" and "n: one answer per request" in refused.value.message
+    slow = _client(base, SLOW_KEY)
+    slow.chat.completions.create(model="router/auto", messages=[{"role": "user", "content": "hi"}])
+    with pytest.raises(openai.RateLimitError) as limited:
+        slow.chat.completions.create(model="router/auto", messages=[{"role": "user", "content": "again"}])
+    assert limited.value.code == "rate_limit_exceeded"
+    assert int(limited.value.response.headers["retry-after"]) >= 1
