@@ -27,6 +27,8 @@ _STATUS: dict[str, tuple[int, str]] = {
     "no_capable_model": (400, "invalid_request_error"),
     "no_realtime_model": (400, "invalid_request_error"),
     "budget_exhausted": (429, "insufficient_quota"),
+    "model_not_found": (404, "invalid_request_error"),
+    "pinned_model_unavailable": (400, "invalid_request_error"),
     "deadline_exceeded": (504, "timeout"),
     "provider_timeout": (504, "timeout"),
     "internal_error": (500, "server_error"),

@@ -108,6 +108,7 @@ class Request:
     extra: dict[str, Any] = field(default_factory=dict)
     quality_target: float | None = None  # the dial: 1 - quality_target is how far below the best estimate is fine
     sampling: Sampling = field(default_factory=Sampling)
+    model: str | None = None  # a catalog model the request pins (None: the router chooses)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -129,6 +130,7 @@ class Request:
             "extra": self.extra,
             "quality_target": self.quality_target,
             "sampling": self.sampling.to_dict(),
+            "model": self.model,
         }
 
     @classmethod
@@ -153,6 +155,7 @@ class Request:
             extra=d.get("extra") or {},
             quality_target=d.get("quality_target"),
             sampling=Sampling.from_dict(d.get("sampling")),
+            model=d.get("model"),
         )
 
     def prompt_text(self) -> str:
@@ -223,6 +226,7 @@ def request_from_payload(data: dict[str, Any]) -> Request:
     task_type = opt.text("task_type")
     max_out = _output_limit(opt, problems)
     sampling = _sampling(opt, data, problems)
+    pinned = _pinned(data.get("model"), problems)
     _unsupported(data, problems)
     response_format = opt.obj("response_format")
     latency_class = opt.text("latency_class")
@@ -258,6 +262,7 @@ def request_from_payload(data: dict[str, Any]) -> Request:
         extra={k: v for k, v in data.items() if k not in KNOWN_FIELDS},
         quality_target=quality_target,
         sampling=sampling,
+        model=pinned,
     )
 
 
@@ -297,11 +302,18 @@ def _sampling(opt: _Optional, data: dict[str, Any], problems: list[str]) -> Samp
         problems.append(f"n: one answer per request is supported, got {n!r}")
     if data.get("stream") not in (None, False):
         problems.append("stream: responses on Kafka are whole messages; omit stream or set it to false")
-    model = data.get("model")
-    if model is not None and model not in ROUTER_MODELS:
-        problems.append(f"model: choosing a model is the router's job; omit model or use "
-                        f"{', '.join(sorted(ROUTER_MODELS))} (pinning a model is not supported yet), got {model!r}")
     return Sampling(temperature, top_p, stop, seed, user)
+
+
+def _pinned(model: Any, problems: list[str]) -> str | None:
+    """``model``: absent or ``router/auto`` lets the router choose; a catalog model's name pins it
+    (checked against the catalog when routed: an unknown one is answered ``model_not_found``)."""
+    if model is None or (isinstance(model, str) and model in ROUTER_MODELS):
+        return None
+    if not isinstance(model, str) or not model.strip() or len(model) > MAX_ID_LEN:
+        problems.append(f"model: expected a catalog model's name or router/auto, got {model!r}")
+        return None
+    return model
 
 
 def _unsupported(data: dict[str, Any], problems: list[str]) -> None:

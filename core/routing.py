@@ -98,6 +98,8 @@ class RoutingPolicy:
 
     def decide(self, job: Job, health: HealthView, spend: SpendView | None = None, now_ms: int = 0,
                quality: QualityView | None = None) -> Decision:
+        if job.request.model is not None:
+            return self._pinned(job, job.request.model, health, spend or NoSpend(), now_ms)
         target = self.target_tier(job)
         remaining, downgraded = self._budget(job, spend or NoSpend(), now_ms)
         if downgraded and not job.escalations:
@@ -126,6 +128,21 @@ class RoutingPolicy:
         if downgraded and not job.escalations and by_quality is None:
             why += "; tenant near its budget: one tier down"
         return Decision(model.name, model.provider, model.tier, chosen.expected_cost_usd, why, candidates, explored)
+
+    def _pinned(self, job: Job, name: str, health: HealthView, spend: SpendView, now_ms: int) -> Decision:
+        """The model the request names, if the request's own limits and the tenant's budget allow it;
+        no fallbacks (the only candidate) and no escalation (see ``verification.next_step``)."""
+        model = self.catalog.models.get(name)
+        if model is None:
+            msg = f"model {name!r} is not in the catalog (GET /v1/models lists them)"
+            raise RoutingError(msg, "model_not_found")
+        remaining, _ = self._budget(job, spend, now_ms)
+        candidate = self._candidate(model, job, health, self._need(job, remaining), model.tier)
+        if candidate.skipped is not None:
+            msg = f"the pinned model {name} cannot take this request now: {candidate.skipped}"
+            raise RoutingError(msg, "pinned_model_unavailable")
+        return Decision(model.name, model.provider, model.tier, candidate.expected_cost_usd, "pinned by the request",
+                        [candidate])
 
     def _by_quality(self, job: Job, candidates: list[Candidate], quality: QualityView, health: HealthView,
                     now_ms: int) -> tuple[Candidate, str, bool] | None:

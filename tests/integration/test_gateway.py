@@ -45,6 +45,11 @@ def test_sync_completion_through_the_sdk(gateway: tuple[Stack, str]) -> None:
     assert reply.usage is not None and reply.usage.total_tokens == reply.usage.prompt_tokens + \
         reply.usage.completion_tokens > 0
     assert reply.model != "router/auto"  # the model the router chose
+    pinned = _client(base).chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "Hi."}])
+    assert pinned.model == "gpt-4o-mini"
+    with pytest.raises(openai.NotFoundError) as unknown:
+        _client(base).chat.completions.create(model="gpt-9", messages=[{"role": "user", "content": "Hi."}])
+    assert unknown.value.code == "model_not_found"
 
 
 def test_async_and_streaming(gateway: tuple[Stack, str]) -> None:

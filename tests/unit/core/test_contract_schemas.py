@@ -58,7 +58,7 @@ BREAKS: list[tuple[str, Any]] = [  # (field, value): each makes a request invali
     ("max_output_tokens", 0), ("max_tokens", -5), ("latency_class", "soon"), ("deadline", "tomorrow"),
     ("deadline", 5), ("max_cost_usd", -1), ("data_policy", {"pii": "yes"}), ("quality_floor", 10),
     ("preferred_tier", 0), ("quality_target", 1.5), ("temperature", 2.5), ("top_p", 0), ("stop", []),
-    ("stop", ["a", "b", "c", "d", "e"]), ("seed", 1.5), ("n", 2), ("stream", True), ("model", "gpt-4o"),
+    ("stop", ["a", "b", "c", "d", "e"]), ("seed", 1.5), ("n", 2), ("stream", True), ("model", ""), ("model", 5),
     ("tools", [{"type": "function"}]), ("tool_choice", "auto"), ("logprobs", True), ("frequency_penalty", 1),
     ("schema_version", 2), ("metadata", "x"), ("response_format", "json"),
 ]

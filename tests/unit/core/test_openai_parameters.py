@@ -32,11 +32,12 @@ def test_sampling_parameters_and_output_limit_aliases_are_kept_and_travel_on_the
     assert request_from_payload(_req(max_tokens=40, max_output_tokens=40)).max_output_tokens == 40
     again = Job.decode(Job(request=r, received_at_ms=1).encode()).request
     assert again.sampling == r.sampling  # carried through every stage to the adapter
+    assert r.model is None and request_from_payload(_req(model="gpt-4o")).model == "gpt-4o"  # pinned
 
 
 def test_values_out_of_range_are_named() -> None:
     problems = _problems(temperature=3, top_p=0, stop=["a", "b", "c", "d", "e"], seed=1.5, max_tokens=10,
-                         max_output_tokens=20, n=2, stream=True, model="gpt-4o")
+                         max_output_tokens=20, n=2, stream=True, model=["gpt-4o"])
     text = "\n".join(problems)
     assert "temperature: expected a number from 0 to 2, got 3.0" in text
     assert "top_p: expected a number above 0 and at most 1, got 0.0" in text
@@ -45,7 +46,7 @@ def test_values_out_of_range_are_named() -> None:
     assert "max_output_tokens, max_tokens: different output limits" in text
     assert "n: one answer per request is supported, got 2" in text
     assert "stream: responses on Kafka are whole messages" in text
-    assert "model: choosing a model is the router's job" in text and "'gpt-4o'" in text
+    assert "model: expected a catalog model's name or router/auto, got ['gpt-4o']" in text
 
 
 @pytest.mark.parametrize("name", sorted(UNSUPPORTED))

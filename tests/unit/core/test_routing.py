@@ -168,3 +168,27 @@ def test_fallback_chain_skips_models_removed_from_the_catalog(policy: RoutingPol
     d = policy.decide(job(1), AllHealthy())
     smaller = replace(policy.catalog, models={k: v for k, v in policy.catalog.models.items() if k != "gpt-4o-mini"})
     assert fallback_chain(d, smaller) == ["llama-3-1-8b", "gemini-2-0-flash-lite"]
+
+
+def test_a_pinned_model_is_used_alone_or_refused_with_why(policy: RoutingPolicy, catalog: Catalog) -> None:
+    from core.catalog_ref import CatalogRef
+    from core.events import Verification
+    from core.verification import CascadeLimits, Step, next_step
+
+    d = policy.decide(job(1, model="gpt-4o"), AllHealthy())
+    assert (d.model, d.reason, [c.model for c in d.candidates]) == ("gpt-4o", "pinned by the request", ["gpt-4o"])
+    assert fallback_chain(d, catalog) == ["gpt-4o"]  # no fallbacks to a model the request did not name
+    with pytest.raises(RoutingError) as unknown:
+        policy.decide(job(1, model="gpt-9"), AllHealthy())
+    assert unknown.value.code == "model_not_found"
+    with pytest.raises(RoutingError) as forbidden:
+        policy.decide(job(1, model="gpt-4o", data_policy=DataPolicy(allowed_providers=["vllm"])), AllHealthy())
+    assert forbidden.value.code == "pinned_model_unavailable" and "provider_not_allowed" in str(forbidden.value)
+    with pytest.raises(RoutingError, match="breaker_open"):
+        policy.decide(job(1, model="gpt-4o"), DownModels("gpt-4o"))
+    pinned = job(1, model="gpt-4o")
+    pinned.decision = d
+    pinned.attempts.append(Attempt(1, "gpt-4o", "openai", 3, "ok", 0, 1.0, content="x"))
+    failed = Verification(0.0, False, "too_short")
+    limits = CascadeLimits(2, CatalogRef(catalog))
+    assert next_step(pinned, failed, limits, 0) is Step.BEST_EFFORT  # never escalated past the pinned model
