@@ -47,13 +47,19 @@ class ModelSpec:
     tpm: int = 0  # tokens per minute
     max_concurrency: int = 0  # calls in flight at once (0: unlimited)
     typical_latency_ms: int = 1000  # time to a full answer, for latency-class routing
+    cached_input_per_mtok: float | None = None  # price of prompt tokens read from the provider's cache
 
     @property
     def wire_model(self) -> str:
         return self.provider_model or self.name
 
-    def cost_usd(self, input_tokens: int, output_tokens: int) -> float:
-        return (input_tokens * self.input_per_mtok + output_tokens * self.output_per_mtok) / 1e6
+    def cost_usd(self, input_tokens: int, output_tokens: int, cached_input_tokens: int = 0) -> float:
+        """``input_tokens`` includes the cached ones, which cost ``cached_input_per_mtok`` when the
+        catalog gives it (else the input price)."""
+        cached = min(max(cached_input_tokens, 0), input_tokens)
+        cached_price = self.input_per_mtok if self.cached_input_per_mtok is None else self.cached_input_per_mtok
+        return ((input_tokens - cached) * self.input_per_mtok + cached * cached_price
+                + output_tokens * self.output_per_mtok) / 1e6
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +193,8 @@ def parse_catalog(data: dict[str, Any], source: str = "<catalog>", placeholders:
                               output_per_mtok=m.output_per_mtok, context_window=m.context_window,
                               provider_model=m.provider_model, region=m.region, privacy=m.privacy,
                               capabilities=tuple(m.capabilities), fallbacks=tuple(m.fallbacks), rpm=m.rpm, tpm=m.tpm,
-                              max_concurrency=m.max_concurrency, typical_latency_ms=m.typical_latency_ms)
+                              max_concurrency=m.max_concurrency, typical_latency_ms=m.typical_latency_ms,
+                              cached_input_per_mtok=m.cached_input_per_mtok)
               for name, m in spec.models.items()}
     if found:
         raise ConfigError("invalid catalog:\n  " + "\n  ".join(found))

@@ -49,6 +49,7 @@ class ModelIn(_Table):
     tpm: Count = 0
     max_concurrency: Count = 0
     typical_latency_ms: Count = 1000
+    cached_input_per_mtok: NonNegative | None = Field(None, description="USD per million cached input tokens")
 
 
 class BudgetIn(_Table):

@@ -101,6 +101,9 @@ class Attempt:
     output_tokens: int = 0
     cost_usd: float = 0.0
     fallback: bool = False
+    cached_input_tokens: int = 0
+    reasoning_tokens: int = 0
+    refusal: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {f: getattr(self, f) for f in self.__slots__}

@@ -118,7 +118,9 @@ class Invoker:
         content = unwrapped_json(reply.content, job.request.response_format)  # a fenced JSON answer, unfenced
         base.status, base.content, base.finish_reason = "ok", content, reply.finish_reason
         base.input_tokens, base.output_tokens = reply.input_tokens, reply.output_tokens
-        base.cost_usd = round(model.cost_usd(reply.input_tokens, reply.output_tokens), 9)
+        base.cached_input_tokens, base.reasoning_tokens = reply.cached_input_tokens, reply.reasoning_tokens
+        base.refusal = reply.refusal
+        base.cost_usd = round(model.cost_usd(reply.input_tokens, reply.output_tokens, reply.cached_input_tokens), 9)
         return base, None
 
     async def _admit(self, model: ModelSpec, creq: CompletionRequest, timeout: float) -> ProviderError | None:

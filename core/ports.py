@@ -19,8 +19,11 @@ class Completion:
 
     content: str
     finish_reason: str  # stop | length | content_filter | tool_calls | ...
-    input_tokens: int
-    output_tokens: int
+    input_tokens: int  # every prompt token, cached ones included
+    output_tokens: int  # every generated token, reasoning ones included
+    cached_input_tokens: int = 0  # prompt tokens served from the provider's cache (priced lower)
+    reasoning_tokens: int = 0
+    refusal: str = ""  # the model's refusal message, when it refused
 
 
 @dataclass(frozen=True, slots=True)

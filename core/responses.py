@@ -17,7 +17,9 @@ def ok_response(job: Job, answer: Attempt, now_ms: int, best_effort: bool = Fals
         provider=answer.provider,
         tier=answer.tier,
         finish_reason=answer.finish_reason,
-        usage={"input_tokens": answer.input_tokens, "output_tokens": answer.output_tokens},
+        usage={"input_tokens": answer.input_tokens, "output_tokens": answer.output_tokens,
+               "cached_input_tokens": answer.cached_input_tokens, "reasoning_tokens": answer.reasoning_tokens},
+        refusal=answer.refusal or None,
         verification={
             "passed": bool(v and v.passed and not best_effort),
             "score": v.score if v else None,
@@ -79,4 +81,6 @@ def _common(job: Job, now_ms: int) -> dict[str, Any]:
         "classification": {"task_type": c.task_type, "tier": c.tier, "confidence": c.confidence} if c else None,
         "metadata": job.request.metadata,
         "completed_at_ms": now_ms,
+        "id": job.request_id,
+        "created": now_ms // 1000,
     }

@@ -45,11 +45,15 @@ def parse_reply(body: Any, provider: str, model: str) -> Completion:
         text = "".join(b.get("text", "") for b in blocks if b.get("type") == "text")
         usage = body.get("usage") or {}
         stop = body.get("stop_reason") or ""
-        return Completion(
+        cached = int(usage.get("cache_read_input_tokens") or 0)
+        written = int(usage.get("cache_creation_input_tokens") or 0)
+        return Completion(  # Anthropic counts cache reads and writes apart from input_tokens: add them back
             content=text,
             finish_reason=_STOP_REASONS.get(stop, stop),
-            input_tokens=int(usage.get("input_tokens") or 0),
+            input_tokens=int(usage.get("input_tokens") or 0) + cached + written,
             output_tokens=int(usage.get("output_tokens") or 0),
+            cached_input_tokens=cached,
+            refusal=text if stop == "refusal" else "",
         )
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise protocol_error(provider, model, f"no content blocks ({type(exc).__name__})") from None

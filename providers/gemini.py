@@ -47,11 +47,14 @@ def parse_reply(body: Any, provider: str, model: str) -> Completion:
         text = "".join(p.get("text", "") for p in parts if isinstance(p, dict))
         finish = str(candidate.get("finishReason") or "")
         usage = body.get("usageMetadata") or {}
-        return Completion(
+        thoughts = int(usage.get("thoughtsTokenCount") or 0)
+        return Completion(  # thinking tokens are billed as output but counted apart from the candidates'
             content=text,
             finish_reason=_FINISH.get(finish, finish.lower()),
             input_tokens=int(usage.get("promptTokenCount") or 0),
-            output_tokens=int(usage.get("candidatesTokenCount") or 0),
+            output_tokens=int(usage.get("candidatesTokenCount") or 0) + thoughts,
+            cached_input_tokens=int(usage.get("cachedContentTokenCount") or 0),
+            reasoning_tokens=thoughts,
         )
     except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
         raise protocol_error(provider, model, f"no candidates[0] ({type(exc).__name__})") from None

@@ -26,11 +26,15 @@ def parse_reply(body: Any, provider: str, model: str) -> Completion:
         content = message.get("content") or ""
         finish = choice.get("finish_reason") or ""
         usage = body.get("usage") or {}
+        refusal = message.get("refusal")
         return Completion(
             content=content if isinstance(content, str) else "",
             finish_reason=str(finish),
             input_tokens=int(usage.get("prompt_tokens") or 0),
             output_tokens=int(usage.get("completion_tokens") or 0),
+            cached_input_tokens=int((usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0),
+            reasoning_tokens=int((usage.get("completion_tokens_details") or {}).get("reasoning_tokens") or 0),
+            refusal=refusal if isinstance(refusal, str) else "",
         )
     except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
         raise protocol_error(provider, model, f"no choices[0].message ({type(exc).__name__})") from None

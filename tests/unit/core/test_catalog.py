@@ -113,3 +113,11 @@ def test_environment_overrides_apply_and_their_mistakes_are_named_as_theirs(tmp_
     assert "ROUTER_CATALOG_OVERRIDES: models.gpt-4o.tier: expected an integer from 1 to 9, got '3'" in text
     with pytest.raises(ConfigError, match="ROUTER_CATALOG_OVERRIDES: not valid TOML"):
         load_catalog(path, {"sim": "x"}, "budgets = [")
+
+
+def test_cached_prompt_tokens_are_priced_at_the_cached_price(catalog: Catalog) -> None:
+    gpt4o = catalog.model("gpt-4o")  # 2.50 in, 1.25 cached, 10.00 out per million
+    assert gpt4o.cost_usd(1_000_000, 0, cached_input_tokens=800_000) == pytest.approx(0.2 * 2.5 + 0.8 * 1.25)
+    assert gpt4o.cost_usd(1_000, 0, cached_input_tokens=5_000) == pytest.approx(1_000 * 1.25 / 1e6)  # capped
+    no_cache_price = catalog.model("llama-3-1-8b")
+    assert no_cache_price.cost_usd(1_000_000, 0, 500_000) == no_cache_price.cost_usd(1_000_000, 0)

@@ -86,3 +86,14 @@ async def test_sampling_parameters_in_anthropic_terms(catalog: Catalog) -> None:
         "model": "claude-sonnet-4-20250514", "max_tokens": 50, "messages": [{"role": "user", "content": "hi"}],
         "temperature": 1.0, "top_p": 0.9, "stop_sequences": ["END"], "metadata": {"user_id": "u-42"},
     }  # Anthropic's temperature ends at 1; it has no seed
+
+
+def test_cache_reads_and_writes_count_as_input_and_reads_as_cached() -> None:
+    from providers.anthropic import parse_reply
+
+    body = {**_reply(), "usage": {"input_tokens": 50, "cache_read_input_tokens": 900,
+                                  "cache_creation_input_tokens": 100, "output_tokens": 20}}
+    reply = parse_reply(body, "anthropic", "claude")
+    assert (reply.input_tokens, reply.cached_input_tokens, reply.output_tokens) == (1050, 900, 20)
+    refused = parse_reply({**_reply("refusal"), "content": [{"type": "text", "text": "No."}]}, "anthropic", "c")
+    assert (refused.finish_reason, refused.refusal) == ("content_filter", "No.")

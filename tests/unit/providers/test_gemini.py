@@ -93,3 +93,13 @@ async def test_sampling_parameters_in_gemini_terms(catalog: Catalog) -> None:
         "generationConfig": {"maxOutputTokens": 50, "temperature": 1.4, "topP": 0.9, "stopSequences": ["END", "STOP"],
                              "seed": 7},
     }  # generateContent has no end-user field
+
+
+def test_cached_and_thinking_tokens_are_read() -> None:
+    from providers.gemini import parse_reply
+
+    body = {**_reply(), "usageMetadata": {"promptTokenCount": 1200, "cachedContentTokenCount": 1000,
+                                          "candidatesTokenCount": 40, "thoughtsTokenCount": 160}}
+    reply = parse_reply(body, "google", "gemini")
+    assert (reply.input_tokens, reply.cached_input_tokens, reply.output_tokens, reply.reasoning_tokens) == \
+        (1200, 1000, 200, 160)

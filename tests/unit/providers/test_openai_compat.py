@@ -142,3 +142,17 @@ async def test_sampling_parameters_under_their_own_names(catalog: Catalog) -> No
     assert orjson.loads(seen[0].content) == {"model": "gpt-4o-mini", "messages": REQ.messages, "max_tokens": 64,
                                              "temperature": 1.4, "top_p": 0.9, "stop": ["END"], "seed": 7,
                                              "user": "u-42"}
+
+
+async def test_cached_and_reasoning_tokens_and_a_refusal_are_read() -> None:
+    from providers.openai_compat import parse_reply
+
+    body = {"choices": [{"message": {"role": "assistant", "content": None, "refusal": "I can't help with that."},
+                         "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 1000, "completion_tokens": 300,
+                      "prompt_tokens_details": {"cached_tokens": 800},
+                      "completion_tokens_details": {"reasoning_tokens": 250}}}
+    reply = parse_reply(body, "openai", "o-model")
+    assert (reply.input_tokens, reply.cached_input_tokens, reply.output_tokens, reply.reasoning_tokens) == \
+        (1000, 800, 300, 250)
+    assert reply.refusal == "I can't help with that." and reply.content == ""
