@@ -161,3 +161,38 @@ async def closed_loop(bootstrap: str, requests_topic: str, responses_topic: str,
     finally:
         await producer.stop()
         await consumer.stop()
+
+
+async def http_closed_loop(base_url: str, api_key: str, n: int, concurrency: int,
+                           prefix: str = "gw-") -> dict[str, Any]:
+    """``closed_loop`` through the OpenAI-compatible gateway: ``concurrency`` callers, each sending
+    its next chat completion when the last one came back; latency per request at the client."""
+    import httpx  # noqa: PLC0415 - only the gateway load needs an HTTP client
+
+    latencies: list[float] = []
+    errors = 0
+    todo = iter(range(n))
+    async with httpx.AsyncClient(base_url=base_url, timeout=120,
+                                 headers={"Authorization": f"Bearer {api_key}"},
+                                 limits=httpx.Limits(max_connections=concurrency)) as client:
+
+        async def caller() -> None:
+            nonlocal errors
+            for i in todo:
+                body = {"model": "router/auto", "messages": [{"role": "user", "content": f"Say hi #{prefix}{i}"}]}
+                t = time.monotonic()
+                r = await client.post("/chat/completions", json=body)
+                if r.status_code == 200:
+                    latencies.append(time.monotonic() - t)
+                else:
+                    errors += 1
+
+        t0 = time.monotonic()
+        await asyncio.gather(*(caller() for _ in range(concurrency)))
+        seconds = time.monotonic() - t0
+    latencies.sort()
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else None
+    return {"requests": n, "answered": len(latencies), "errors": errors, "seconds": round(seconds, 2),
+            "rps": round(len(latencies) / seconds, 1),
+            "p50_ms": round(1000 * latencies[len(latencies) // 2]) if latencies else None,
+            "p99_ms": round(1000 * p99) if p99 is not None else None}

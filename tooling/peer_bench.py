@@ -10,6 +10,7 @@ Kafka publish to Kafka response, through four stages, with every outcome written
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -21,7 +22,7 @@ from typing import Any
 
 from core.config import REPO_ROOT, Settings
 from tooling.bench import _phase, _requests
-from tooling.client import closed_loop, run
+from tooling.client import closed_loop, http_closed_loop, run
 from tooling.stack import Proc, Stack, run_settings
 
 LITELLM = "litellm==1.106.2"  # 1.109 needs a certifi release the registry lacks
@@ -54,6 +55,21 @@ def _pipeline_fast(st: Stack, n: int, label: str) -> dict[str, Any]:
     return {"rps": burst["rps"], "p50_ms": paced["p50_ms"], "p99_ms": paced["p99_ms"], "paced_rate": rate}
 
 
+def _gateway(st: Stack, run_dir: Path, n: int, concurrency: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The same closed loop of ``concurrency`` callers through the HTTP gateway and straight on Kafka:
+    what the gateway adds is the difference."""
+    key = "sk-peer-bench"
+    keys = run_dir / "gateway-keys.toml"
+    keys.write_text(f'[keys.{hashlib.sha256(key.encode()).hexdigest()}]\ntenant = "bench"\n')
+    proc = st.start_gateway(keys)
+    base = proc.health_url.removesuffix("/health/") + "/v1"
+    print(f"[peer] gateway: {n} chat completions, {concurrency} callers, then the same on Kafka directly", flush=True)
+    via_http = run(http_closed_loop(base, key, n, concurrency))
+    direct = run(closed_loop(st.settings.kafka_bootstrap, st.names.requests, st.names.responses,
+                             _requests("direct-", n), concurrency))
+    return via_http, direct
+
+
 def _peak_rss(st: Stack) -> dict[str, int]:
     procs = [p for p in [*st.pipelines, st.sink] if p]
     if st.broker is not None:
@@ -77,6 +93,7 @@ def run_peer_bench(settings: Settings, n: int) -> int:
         print("[peer] simulator answering at once", flush=True)
         r["litellm_fast"] = litellm_run(python, api, n, 200)
         r["pipeline_fast"] = _pipeline_fast(st, n, "1w")
+        r["gateway"], r["kafka_direct"] = _gateway(st, run_dir, min(n, 2000), concurrency=20)
         print("[peer] simulator answering in 1 s, 1,000 concurrent requests", flush=True)
         st.configure_sim({"default": {"latency_ms": 1000}})
         r["litellm_slow"] = litellm_run(python, api, 4000, 1000)
@@ -110,5 +127,10 @@ def _print(r: dict[str, Any]) -> None:
     print(f"ratios pipeline/LiteLLM: throughput {pf['rps'] / lf['rps']:.2f}x (1 worker), {p2['rps'] / lf['rps']:.2f}x "
           f"(2 workers); p99 at once {pf['p99_ms'] / lf['p99_ms']:.2f}x; p99 at 1 s x 1,000 concurrent "
           f"{ps['p99_ms'] / ls['p99_ms']:.2f}x (below 1 is better)")
+    gw, kd = r["gateway"], r["kafka_direct"]
+    print(f"gateway (HTTP, OpenAI format) vs Kafka directly, 20 callers closed loop: {gw['rps']} vs {kd['rps']} "
+          f"requests/s; p50 {gw['p50_ms']} vs {kd['p50_ms']} ms (added {gw['p50_ms'] - kd['p50_ms']} ms), "
+          f"p99 {gw['p99_ms']} vs {kd['p99_ms']} ms (added {gw['p99_ms'] - kd['p99_ms']} ms); "
+          f"{gw['errors']} HTTP errors")
     print("Pipeline p50/p99 at once are measured paced at 40% of its burst rate (overhead, not queueing); "
           "LiteLLM's at 200 concurrent callers.")
