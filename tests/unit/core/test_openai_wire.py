@@ -31,10 +31,12 @@ def test_request_and_token_rates_per_key() -> None:
 def test_a_router_response_as_a_completion_and_as_chunks() -> None:
     response = {"request_id": "chatcmpl-1", "status": "ok", "content": "4", "model": "gpt-4o-mini",
                 "provider": "openai", "tier": 1, "finish_reason": "stop", "cost_usd": 0.0001,
-                "usage": {"input_tokens": 12, "output_tokens": 1}}
+                "usage": {"input_tokens": 12, "output_tokens": 1, "cached_input_tokens": 8, "reasoning_tokens": 0}}
     c = wire.completion(response, 1700000000)
     assert c["choices"][0]["message"] == {"role": "assistant", "content": "4", "refusal": None}
-    assert c["usage"] == {"prompt_tokens": 12, "completion_tokens": 1, "total_tokens": 13}
+    assert c["usage"] == {"prompt_tokens": 12, "completion_tokens": 1, "total_tokens": 13,
+                          "prompt_tokens_details": {"cached_tokens": 8},
+                          "completion_tokens_details": {"reasoning_tokens": 0}}
     chunks = wire.chunks(response, 1700000000)
     assert "".join(ch["choices"][0]["delta"].get("content", "") for ch in chunks) == "4"
     assert chunks[-1]["choices"][0]["finish_reason"] == "stop" and chunks[-1]["usage"]["total_tokens"] == 13
