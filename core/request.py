@@ -166,9 +166,49 @@ class Request:
         """What the user asked: every non-system message, for the classifier's features."""
         return "\n".join(message_text(m) for m in self.messages if m.get("role") not in ("system", "developer"))
 
+    def images(self) -> list[str]:
+        """Every image URL in the messages (data: or http(s)), in order."""
+        return [u for m in self.messages for u in message_images(m)]
+
     @property
     def has_system(self) -> bool:
         return any(m.get("role") in ("system", "developer") for m in self.messages)
+
+
+def image_url(part: Any) -> str | None:
+    """The URL of an OpenAI ``image_url`` content part (``{"url": ...}`` or the bare string)."""
+    if not isinstance(part, dict) or part.get("type") != "image_url":
+        return None
+    value = part.get("image_url")
+    url = value.get("url") if isinstance(value, dict) else value
+    return url if isinstance(url, str) else None
+
+
+def message_images(message: dict[str, Any]) -> list[str]:
+    content = message.get("content")
+    return [u for p in (content if isinstance(content, list) else []) if (u := image_url(p)) is not None]
+
+
+def data_url(url: str) -> tuple[str, str] | None:
+    """(media type, base64 data) of a ``data:image/...;base64,`` URL; None for any other URL."""
+    head, sep, data = url.partition(",")
+    if not sep or not head.startswith("data:") or not head.endswith(";base64"):
+        return None
+    return head.removeprefix("data:").removesuffix(";base64"), data
+
+
+def _image_problem(part: dict[str, Any]) -> str | None:
+    url = image_url(part)
+    if url is None:
+        return "expected {\"url\": \"data:image/...;base64,...\" or \"https://...\"}"
+    if url.startswith("data:"):
+        head, sep, _ = url.partition(",")
+        if not sep or not head.startswith("data:image/") or not head.endswith(";base64"):
+            return "a data URL must be data:image/<type>;base64,<data>"
+        return None
+    if not url.startswith(("https://", "http://")):
+        return f"expected a data: or http(s) URL, got {url[:40]!r}"
+    return None
 
 
 def message_text(message: dict[str, Any]) -> str:
@@ -331,9 +371,13 @@ def _unsupported(data: dict[str, Any], problems: list[str]) -> None:
         content = m.get("content")
         for j, part in enumerate(content if isinstance(content, list) else []):
             kind = part.get("type") if isinstance(part, dict) else None
-            if kind != "text":
-                problems.append(f"messages[{i}].content[{j}]: {kind!r} parts are not supported yet (only text; "
-                                "the model chosen might not see them)")
+            if kind == "image_url":
+                problem = _image_problem(part)
+                if problem:
+                    problems.append(f"messages[{i}].content[{j}].image_url: {problem}")
+            elif kind != "text":
+                problems.append(f"messages[{i}].content[{j}]: {kind!r} parts are not supported yet (text and "
+                                "image_url only; the model chosen might not see them)")
 
 
 def _required_str(data: dict[str, Any], name: str, problems: list[str]) -> str:

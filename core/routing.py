@@ -38,7 +38,7 @@ TASK_CAPABILITY = {"code": "code", "math": "math", "writing": "creative"}
 # Reasons that forbid a model outright (also for fallbacks); the others only rank it lower.
 HARD_SKIPS = frozenset(
     {"provider_not_allowed", "region", "pii_privacy", "context_window", "over_max_cost", "over_budget",
-     "breaker_open", "saturated", "too_slow", "already_tried", "capability"}
+     "breaker_open", "saturated", "too_slow", "already_tried", "capability", "vision", "image_url"}
 )
 SOFT_SKIPS = frozenset({"not_cheapest", "higher_tier", "more_loaded", "lower_quality"})
 _FAILURE_CODES = {
@@ -53,6 +53,8 @@ _FAILURE_CODES = {
     "too_slow": "no_realtime_model",
     "already_tried": "no_untried_model",
     "capability": "no_capable_model",
+    "vision": "no_capable_model",
+    "image_url": "no_capable_model",
 }
 
 
@@ -267,6 +269,12 @@ class RoutingPolicy:
             return "pii_privacy"
         if need.input_tokens + need.output_tokens > model.context_window:
             return "context_window"
+        images = req.images()
+        if images and "vision" not in model.capabilities:
+            return "vision"  # a model that cannot see the images would answer without them
+        wire = self.catalog.providers[model.provider].wire if model.provider in self.catalog.providers else ""
+        if wire == "gemini" and any(not u.startswith("data:") for u in images):
+            return "image_url"  # generateContent takes inline images; a web URL it cannot fetch
         if req.max_cost_usd is not None and cost > req.max_cost_usd:
             return "over_max_cost"
         return None

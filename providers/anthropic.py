@@ -8,7 +8,7 @@ import httpx
 
 from core.catalog import ModelSpec
 from core.ports import Completion, CompletionRequest
-from core.request import message_text
+from core.request import data_url, image_url, message_images, message_text
 from providers.http import post_json, protocol_error
 
 API_VERSION = "2023-06-01"
@@ -20,7 +20,7 @@ def build_payload(model: str, request: CompletionRequest) -> dict[str, Any]:
     """System messages move to the top-level ``system`` field; the rest keep their order."""
     system = [message_text(m) for m in request.messages if m.get("role") in ("system", "developer")]
     messages = [
-        {"role": "assistant" if m.get("role") == "assistant" else "user", "content": message_text(m)}
+        {"role": "assistant" if m.get("role") == "assistant" else "user", "content": _content(m)}
         for m in request.messages
         if m.get("role") not in ("system", "developer")
     ]
@@ -37,6 +37,24 @@ def build_payload(model: str, request: CompletionRequest) -> dict[str, Any]:
     if s.user:
         payload["metadata"] = {"user_id": s.user}
     return payload
+
+
+def _content(message: dict[str, Any]) -> str | list[dict[str, Any]]:
+    """Text stays a string; with images, content blocks in order (base64 or URL image sources)."""
+    if not message_images(message):
+        return message_text(message)
+    blocks: list[dict[str, Any]] = []
+    for part in message.get("content") or []:
+        url = image_url(part)
+        if url is None:
+            if isinstance(part, dict) and part.get("type") == "text":
+                blocks.append({"type": "text", "text": str(part.get("text", ""))})
+            continue
+        inline = data_url(url)
+        source = ({"type": "base64", "media_type": inline[0], "data": inline[1]} if inline
+                  else {"type": "url", "url": url})
+        blocks.append({"type": "image", "source": source})
+    return blocks
 
 
 def parse_reply(body: Any, provider: str, model: str) -> Completion:

@@ -8,7 +8,7 @@ import httpx
 
 from core.catalog import ModelSpec
 from core.ports import Completion, CompletionRequest
-from core.request import message_text
+from core.request import data_url, image_url, message_images, message_text
 from providers.http import post_json, protocol_error
 
 _FINISH = {"STOP": "stop", "MAX_TOKENS": "length", "SAFETY": "content_filter", "RECITATION": "content_filter",
@@ -19,7 +19,7 @@ def build_payload(request: CompletionRequest) -> dict[str, Any]:
     """System messages become ``systemInstruction``; assistant turns have role ``model``."""
     system = [message_text(m) for m in request.messages if m.get("role") in ("system", "developer")]
     contents = [
-        {"role": "model" if m.get("role") == "assistant" else "user", "parts": [{"text": message_text(m)}]}
+        {"role": "model" if m.get("role") == "assistant" else "user", "parts": _parts(m)}
         for m in request.messages
         if m.get("role") not in ("system", "developer")
     ]
@@ -38,6 +38,24 @@ def build_payload(request: CompletionRequest) -> dict[str, Any]:
     if system:
         payload["systemInstruction"] = {"parts": [{"text": "\n\n".join(system)}]}
     return payload
+
+
+def _parts(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """Text as one part; with images, the parts in order, images inline (routing sends only
+    data-URL images to Gemini models: generateContent cannot fetch a web URL)."""
+    if not message_images(message):
+        return [{"text": message_text(message)}]
+    parts: list[dict[str, Any]] = []
+    for part in message.get("content") or []:
+        url = image_url(part)
+        if url is None:
+            if isinstance(part, dict) and part.get("type") == "text":
+                parts.append({"text": str(part.get("text", ""))})
+            continue
+        inline = data_url(url)
+        parts.append({"inlineData": {"mimeType": inline[0], "data": inline[1]}} if inline
+                     else {"fileData": {"fileUri": url}})
+    return parts
 
 
 def parse_reply(body: Any, provider: str, model: str) -> Completion:

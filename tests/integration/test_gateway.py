@@ -52,6 +52,18 @@ def test_sync_completion_through_the_sdk(gateway: tuple[Stack, str]) -> None:
     assert unknown.value.code == "model_not_found"
 
 
+def test_an_image_is_answered_by_a_model_that_sees_it(gateway: tuple[Stack, str]) -> None:
+    from core.catalog import load_catalog
+
+    stack, base = gateway
+    pixel = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKm"
+             "MIQAAAABJRU5ErkJggg==")
+    reply = _client(base).chat.completions.create(model="router/auto", messages=[{"role": "user", "content": [
+        {"type": "text", "text": "What colour is this pixel?"}, {"type": "image_url", "image_url": {"url": pixel}}]}])
+    catalog = load_catalog(stack.settings.catalog_path, stack.settings.catalog_placeholders())
+    assert reply.choices[0].message.content and "vision" in catalog.model(reply.model).capabilities
+
+
 def test_async_and_streaming(gateway: tuple[Stack, str]) -> None:
     _, base = gateway
 

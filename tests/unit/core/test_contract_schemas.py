@@ -55,6 +55,7 @@ BREAKS: list[tuple[str, Any]] = [  # (field, value): each makes a request invali
     ("messages", [{"role": "robot", "content": "hi"}]), ("messages", [{"role": "user"}]),
     ("messages", [{"role": "tool", "content": "42"}]),
     ("messages", [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:,"}}]}]),
+    ("messages", [{"role": "user", "content": [{"type": "input_audio", "input_audio": {"data": "AA"}}]}]),
     ("max_output_tokens", 0), ("max_tokens", -5), ("latency_class", "soon"), ("deadline", "tomorrow"),
     ("deadline", 5), ("max_cost_usd", -1), ("data_policy", {"pii": "yes"}), ("quality_floor", 10),
     ("preferred_tier", 0), ("quality_target", 1.5), ("temperature", 2.5), ("top_p", 0), ("stop", []),

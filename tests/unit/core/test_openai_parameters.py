@@ -65,13 +65,22 @@ def test_values_that_ask_for_nothing_are_accepted() -> None:
     assert r.request_id == "r1"
 
 
-def test_tool_turns_and_non_text_parts_are_refused_where_they_are() -> None:
+def test_images_are_accepted_and_bad_image_parts_audio_and_tool_turns_refused_where_they_are() -> None:
+    ok = request_from_payload(_req(messages=[{"role": "user", "content": [
+        {"type": "text", "text": "what is this?"},
+        {"type": "image_url", "image_url": {"url": "data:image/png;base64,AA"}},
+        {"type": "image_url", "image_url": {"url": "https://example.org/cat.jpg", "detail": "low"}}]}]))
+    assert ok.images() == ["data:image/png;base64,AA", "https://example.org/cat.jpg"]
     messages = [{"role": "user", "content": [{"type": "text", "text": "what is this?"},
-                                             {"type": "image_url", "image_url": {"url": "data:image/png;base64,AA"}}]},
+                                             {"type": "input_audio", "input_audio": {"data": "AA"}},
+                                             {"type": "image_url", "image_url": {"url": "ftp://x/cat.png"}},
+                                             {"type": "image_url", "image_url": {"url": "data:text/plain,hi"}}]},
                 {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function"}]},
                 {"role": "tool", "tool_call_id": "c1", "content": "42"}]
     text = "\n".join(_problems(messages=messages))
-    assert "messages[0].content[1]: 'image_url' parts are not supported yet" in text
+    assert "messages[0].content[1]: 'input_audio' parts are not supported yet" in text
+    assert "messages[0].content[2].image_url: expected a data: or http(s) URL, got 'ftp://x/cat.png'" in text
+    assert "messages[0].content[3].image_url: a data URL must be data:image/<type>;base64,<data>" in text
     assert "messages[1]: tool calls and tool results need tool calling" in text
     assert "messages[2]: tool calls and tool results need tool calling" in text
     assert orjson.dumps(messages)  # (the request itself stays intact for the DLQ copy)

@@ -192,3 +192,21 @@ def test_a_pinned_model_is_used_alone_or_refused_with_why(policy: RoutingPolicy,
     failed = Verification(0.0, False, "too_short")
     limits = CascadeLimits(2, CatalogRef(catalog))
     assert next_step(pinned, failed, limits, 0) is Step.BEST_EFFORT  # never escalated past the pinned model
+
+
+def test_a_request_with_images_goes_only_to_models_that_see_them(policy: RoutingPolicy, catalog: Catalog) -> None:
+    def with_image(url: str) -> list[dict]:
+        return [{"role": "user", "content": [{"type": "text", "text": "what is in this picture?"},
+                                             {"type": "image_url", "image_url": {"url": url}}]}]
+
+    inline = policy.decide(job(1, messages=with_image("data:image/png;base64,iVBORw0KGgo=")), AllHealthy())
+    assert "vision" in catalog.model(inline.model).capabilities
+    assert {c.model for c in inline.candidates if c.skipped == "vision"} == \
+        {m for m, spec in catalog.models.items() if "vision" not in spec.capabilities}
+    web = policy.decide(job(1, messages=with_image("https://example.org/cat.jpg")), AllHealthy())
+    gemini = {m for m, spec in catalog.models.items() if catalog.providers[spec.provider].wire == "gemini"}
+    assert web.model not in gemini and {c.skipped for c in web.candidates if c.model in gemini} == {"image_url"}
+    with pytest.raises(RoutingError) as blind:
+        policy.decide(job(1, messages=with_image("https://example.org/cat.jpg"),
+                          data_policy=DataPolicy(allowed_providers=["groq", "vllm"])), AllHealthy())
+    assert blind.value.code in ("no_capable_model", "no_allowed_model")

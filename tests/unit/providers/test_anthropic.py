@@ -97,3 +97,15 @@ def test_cache_reads_and_writes_count_as_input_and_reads_as_cached() -> None:
     assert (reply.input_tokens, reply.cached_input_tokens, reply.output_tokens) == (1050, 900, 20)
     refused = parse_reply({**_reply("refusal"), "content": [{"type": "text", "text": "No."}]}, "anthropic", "c")
     assert (refused.finish_reason, refused.refusal) == ("content_filter", "No.")
+
+
+def test_images_become_content_blocks() -> None:
+    from providers.anthropic import build_payload
+
+    req = CompletionRequest([{"role": "user", "content": [
+        {"type": "text", "text": "compare"}, {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
+        {"type": "image_url", "image_url": {"url": "https://example.org/b.jpg"}}]}], 10)
+    assert build_payload("claude", req)["messages"] == [{"role": "user", "content": [
+        {"type": "text", "text": "compare"},
+        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AAAA"}},
+        {"type": "image", "source": {"type": "url", "url": "https://example.org/b.jpg"}}]}]

@@ -103,3 +103,13 @@ def test_cached_and_thinking_tokens_are_read() -> None:
     reply = parse_reply(body, "google", "gemini")
     assert (reply.input_tokens, reply.cached_input_tokens, reply.output_tokens, reply.reasoning_tokens) == \
         (1200, 1000, 200, 160)
+
+
+def test_images_become_inline_parts() -> None:
+    from providers.gemini import build_payload
+
+    req = CompletionRequest([{"role": "user", "content": [
+        {"type": "text", "text": "what is it?"},
+        {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64,/9j/"}}]}], 10)
+    assert build_payload(req)["contents"] == [{"role": "user", "parts": [
+        {"text": "what is it?"}, {"inlineData": {"mimeType": "image/jpeg", "data": "/9j/"}}]}]

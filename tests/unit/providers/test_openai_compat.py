@@ -156,3 +156,11 @@ async def test_cached_and_reasoning_tokens_and_a_refusal_are_read() -> None:
     assert (reply.input_tokens, reply.cached_input_tokens, reply.output_tokens, reply.reasoning_tokens) == \
         (1000, 800, 300, 250)
     assert reply.refusal == "I can't help with that." and reply.content == ""
+
+
+def test_image_parts_pass_through_unchanged() -> None:
+    from providers.openai_compat import build_payload
+
+    image = {"type": "image_url", "image_url": {"url": "https://x/a.png", "detail": "low"}}
+    messages = [{"role": "user", "content": [{"type": "text", "text": "what is it?"}, image]}]
+    assert build_payload("gpt-4o", CompletionRequest(messages, 10))["messages"] == messages
