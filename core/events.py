@@ -104,6 +104,7 @@ class Attempt:
     cached_input_tokens: int = 0
     reasoning_tokens: int = 0
     refusal: str = ""
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)  # OpenAI's shape, whatever the wire
 
     def to_dict(self) -> dict[str, Any]:
         return {f: getattr(self, f) for f in self.__slots__}

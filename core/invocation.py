@@ -58,7 +58,7 @@ class Invoker:
         assert job.decision is not None
         req = job.request
         creq = CompletionRequest(req.messages, req.max_output_tokens or DEFAULT_OUTPUT_TOKENS, req.response_format,
-                                 req.sampling)
+                                 req.sampling, req.tools, req.tool_choice, req.parallel_tool_calls)
         attempts: list[Attempt] = []
         first_no = len(job.attempts) + 1
         chain = fallback_chain(job.decision, self.catalog)
@@ -119,7 +119,7 @@ class Invoker:
         base.status, base.content, base.finish_reason = "ok", content, reply.finish_reason
         base.input_tokens, base.output_tokens = reply.input_tokens, reply.output_tokens
         base.cached_input_tokens, base.reasoning_tokens = reply.cached_input_tokens, reply.reasoning_tokens
-        base.refusal = reply.refusal
+        base.refusal, base.tool_calls = reply.refusal, list(reply.tool_calls)
         base.cost_usd = round(model.cost_usd(reply.input_tokens, reply.output_tokens, reply.cached_input_tokens), 9)
         return base, None
 

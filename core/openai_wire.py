@@ -112,8 +112,7 @@ def completion(response: dict[str, Any], created: int) -> dict[str, Any]:
     return {
         "id": response["request_id"], "object": "chat.completion", "created": created,
         "model": response.get("model") or "router/auto",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": response.get("content"),
-                                             "refusal": response.get("refusal")},
+        "choices": [{"index": 0, "message": _message(response),
                      "finish_reason": _finish(response.get("finish_reason")), "logprobs": None}],
         "usage": {"prompt_tokens": prompt, "completion_tokens": completion_tokens,
                   "total_tokens": prompt + completion_tokens,
@@ -126,12 +125,29 @@ def completion(response: dict[str, Any], created: int) -> dict[str, Any]:
     }
 
 
+def _message(response: dict[str, Any]) -> dict[str, Any]:
+    calls = response.get("tool_calls") or None
+    message = {"role": "assistant", "content": (response.get("content") or None) if calls else response.get("content"),
+               "refusal": response.get("refusal")}
+    if calls:
+        message["tool_calls"] = calls
+    return message
+
+
 def chunks(response: dict[str, Any], created: int) -> list[dict[str, Any]]:
     """A verified answer as OpenAI stream chunks: the role, the content, then the finish reason and
     usage (the answer is streamed once verification accepted it, never token by token)."""
     base = {"id": response["request_id"], "object": "chat.completion.chunk", "created": created,
             "model": response.get("model") or "router/auto", "system_fingerprint": None}
     whole = completion(response, created)
+    calls = response.get("tool_calls") or []
+    if calls:
+        delta = {"tool_calls": [{"index": i, **c} for i, c in enumerate(calls)]}
+        return [
+            {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": None}, "finish_reason": None}]},
+            {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]},
+            {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}], "usage": whole["usage"]},
+        ]
     return [
         {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]},
         {**base, "choices": [{"index": 0, "delta": {"content": response.get("content") or ""},

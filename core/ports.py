@@ -24,6 +24,7 @@ class Completion:
     cached_input_tokens: int = 0  # prompt tokens served from the provider's cache (priced lower)
     reasoning_tokens: int = 0
     refusal: str = ""  # the model's refusal message, when it refused
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)  # OpenAI shape: id, type, function
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,9 @@ class CompletionRequest:
     max_output_tokens: int
     response_format: dict[str, Any] | None = None
     sampling: Sampling = field(default_factory=Sampling)
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: Any = None
+    parallel_tool_calls: bool | None = None
 
 
 class Provider(Protocol):

@@ -6,6 +6,7 @@ just the first) so the error response names each bad field. Unknown fields are k
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,6 +25,7 @@ KNOWN_FIELDS = frozenset(
         "quality_floor", "preferred_tier", "reply_topic", "metadata", "quality_target",
         # OpenAI chat parameters, honoured (sampling, aliases) or checked (n, stream, model)
         "temperature", "top_p", "stop", "seed", "user", "max_tokens", "max_completion_tokens", "n", "stream", "model",
+        "tools", "tool_choice", "parallel_tool_calls",
     }
 )
 OUTPUT_LIMIT_ALIASES = ("max_output_tokens", "max_completion_tokens", "max_tokens")
@@ -31,11 +33,8 @@ ROUTER_MODELS = frozenset({"router/auto"})  # what ``model`` may say: the router
 # OpenAI chat parameters the router cannot honour on every model it may pick: refused by name, never
 # dropped (an answer produced without them would silently differ from what was asked)
 UNSUPPORTED = {
-    "tools": "tool calling is not supported yet",
-    "tool_choice": "tool calling is not supported yet",
-    "functions": "function calling is not supported yet",
-    "function_call": "function calling is not supported yet",
-    "parallel_tool_calls": "tool calling is not supported yet",
+    "functions": "the legacy functions field is not supported: use tools",
+    "function_call": "the legacy function_call field is not supported: use tool_choice",
     "logprobs": "log probabilities are not returned",
     "top_logprobs": "log probabilities are not returned",
     "logit_bias": "logit bias has no equivalent on every provider the router may pick",
@@ -47,10 +46,11 @@ UNSUPPORTED = {
     "stream_options": "responses on Kafka are whole messages, not streams",
 }
 _OFF_VALUES: dict[str, tuple[Any, ...]] = {  # values that ask for nothing, so are accepted
-    "tools": ([], None), "functions": ([], None), "tool_choice": ("none", None), "logprobs": (False, None),
+    "functions": ([], None), "logprobs": (False, None),
     "top_logprobs": (0, None), "logit_bias": ({}, None), "frequency_penalty": (0, None),
-    "presence_penalty": (0, None), "modalities": (["text"], None), "parallel_tool_calls": (None,),
+    "presence_penalty": (0, None), "modalities": (["text"], None),
     "stream_options": (None,), "audio": (None,), "prediction": (None,), "function_call": ("none", None)}
+TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # what every provider accepts as a function name
 MAX_STOP = 4
 MAX_ID_LEN = 200
 _EPOCH_MIN_S, _EPOCH_MAX_S = 946_684_800, 32_503_679_999  # deadlines from 2000 to the end of 2999
@@ -109,6 +109,9 @@ class Request:
     quality_target: float | None = None  # the dial: 1 - quality_target is how far below the best estimate is fine
     sampling: Sampling = field(default_factory=Sampling)
     model: str | None = None  # a catalog model the request pins (None: the router chooses)
+    tools: list[dict[str, Any]] | None = None  # OpenAI function tools
+    tool_choice: Any = None  # "none" | "auto" | "required" | {"type": "function", "function": {"name": ...}}
+    parallel_tool_calls: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -131,6 +134,9 @@ class Request:
             "quality_target": self.quality_target,
             "sampling": self.sampling.to_dict(),
             "model": self.model,
+            "tools": self.tools,
+            "tool_choice": self.tool_choice,
+            "parallel_tool_calls": self.parallel_tool_calls,
         }
 
     @classmethod
@@ -156,6 +162,9 @@ class Request:
             quality_target=d.get("quality_target"),
             sampling=Sampling.from_dict(d.get("sampling")),
             model=d.get("model"),
+            tools=d.get("tools"),
+            tool_choice=d.get("tool_choice"),
+            parallel_tool_calls=d.get("parallel_tool_calls"),
         )
 
     def prompt_text(self) -> str:
@@ -165,6 +174,11 @@ class Request:
     def task_text(self) -> str:
         """What the user asked: every non-system message, for the classifier's features."""
         return "\n".join(message_text(m) for m in self.messages if m.get("role") not in ("system", "developer"))
+
+    @property
+    def uses_tools(self) -> bool:
+        """Tools offered, or a tool call or tool result in the conversation."""
+        return bool(self.tools) or any(m.get("tool_calls") or m.get("role") == "tool" for m in self.messages)
 
     def images(self) -> list[str]:
         """Every image URL in the messages (data: or http(s)), in order."""
@@ -267,6 +281,7 @@ def request_from_payload(data: dict[str, Any]) -> Request:
     max_out = _output_limit(opt, problems)
     sampling = _sampling(opt, data, problems)
     pinned = _pinned(data.get("model"), problems)
+    tools, tool_choice, parallel = _tools(data, problems)
     _unsupported(data, problems)
     response_format = opt.obj("response_format")
     latency_class = opt.text("latency_class")
@@ -303,6 +318,9 @@ def request_from_payload(data: dict[str, Any]) -> Request:
         quality_target=quality_target,
         sampling=sampling,
         model=pinned,
+        tools=tools,
+        tool_choice=tool_choice,
+        parallel_tool_calls=parallel,
     )
 
 
@@ -365,9 +383,8 @@ def _unsupported(data: dict[str, Any], problems: list[str]) -> None:
     for i, m in enumerate(messages if isinstance(messages, list) else []):
         if not isinstance(m, dict):
             continue
-        if m.get("tool_calls") or m.get("function_call") or m.get("role") == "tool":
-            problems.append(f"messages[{i}]: tool calls and tool results need tool calling, which is not "
-                            "supported yet")
+        if m.get("function_call"):
+            problems.append(f"messages[{i}].function_call: the legacy field is not supported: use tool_calls")
         content = m.get("content")
         for j, part in enumerate(content if isinstance(content, list) else []):
             kind = part.get("type") if isinstance(part, dict) else None
@@ -413,9 +430,62 @@ def _messages(data: dict[str, Any], problems: list[str]) -> list[dict[str, Any]]
         if role not in ROLES:
             problems.append(f"messages[{i}].role: expected one of {', '.join(sorted(ROLES))}, got {role!r}")
         content = m.get("content")
-        if not isinstance(content, (str, list)):
+        calls = m.get("tool_calls")
+        if role == "assistant" and calls is not None:
+            problems.extend(f"messages[{i}].{p}" for p in _tool_calls_problems(calls))
+            if content is not None and not isinstance(content, (str, list)):
+                problems.append(f"messages[{i}].content: expected string, array of parts or null, got "
+                                f"{_type_name(content)}")
+        elif not isinstance(content, (str, list)):
             problems.append(f"messages[{i}].content: expected string or array of parts, got {_type_name(content)}")
+        if role == "tool" and not (isinstance(m.get("tool_call_id"), str) and m["tool_call_id"]):
+            problems.append(f"messages[{i}].tool_call_id: a tool result names the call it answers")
     return messages
+
+
+def _tool_calls_problems(calls: Any) -> list[str]:
+    if not isinstance(calls, list) or not calls:
+        return ["tool_calls: expected a non-empty array of calls"]
+    out = []
+    for j, c in enumerate(calls):
+        fn = c.get("function") if isinstance(c, dict) else None
+        if not (isinstance(c, dict) and isinstance(c.get("id"), str) and c["id"] and isinstance(fn, dict)
+                and isinstance(fn.get("name"), str) and isinstance(fn.get("arguments"), str)):
+            out.append(f"tool_calls[{j}]: expected {{id, type: function, function: {{name, arguments (a JSON "
+                       "string)}}}}")
+    return out
+
+
+def _tools(data: dict[str, Any], problems: list[str]) -> tuple[list[dict[str, Any]] | None, Any, bool | None]:
+    tools = data.get("tools")
+    if tools is not None:
+        if not isinstance(tools, list):
+            problems.append(f"tools: expected an array of function tools, got {_type_name(tools)}")
+            tools = None
+        else:
+            for j, t in enumerate(tools):
+                fn = t.get("function") if isinstance(t, dict) else None
+                if not (isinstance(t, dict) and t.get("type") == "function" and isinstance(fn, dict)
+                        and isinstance(fn.get("name"), str) and TOOL_NAME.match(fn["name"])
+                        and isinstance(fn.get("parameters", {}), dict)
+                        and isinstance(fn.get("description", ""), str)):
+                    problems.append(f"tools[{j}]: expected {{type: function, function: {{name (letters, digits, _ "
+                                    "or -, at most 64), description?, parameters? (a JSON Schema object)}}}}")
+            tools = tools or None
+    choice = data.get("tool_choice")
+    named = isinstance(choice, dict) and choice.get("type") == "function" and \
+        isinstance(choice.get("function"), dict) and isinstance(choice["function"].get("name"), str)
+    if choice is not None and choice not in ("none", "auto", "required") and not named:
+        problems.append(f"tool_choice: expected none, auto, required or {{type: function, function: {{name}}}}, "
+                        f"got {str(choice)[:80]!r}")
+        choice = None
+    if choice is not None and choice not in ("none", "auto") and not tools:  # none/auto ask nothing without tools
+        problems.append("tool_choice: there are no tools to choose from")
+    parallel = data.get("parallel_tool_calls")
+    if parallel is not None and not isinstance(parallel, bool):
+        problems.append(f"parallel_tool_calls: expected true or false, got {parallel!r}")
+        parallel = None
+    return tools, choice, parallel
 
 
 class _Optional:

@@ -20,6 +20,7 @@ def ok_response(job: Job, answer: Attempt, now_ms: int, best_effort: bool = Fals
         usage={"input_tokens": answer.input_tokens, "output_tokens": answer.output_tokens,
                "cached_input_tokens": answer.cached_input_tokens, "reasoning_tokens": answer.reasoning_tokens},
         refusal=answer.refusal or None,
+        tool_calls=answer.tool_calls or None,
         verification={
             "passed": bool(v and v.passed and not best_effort),
             "score": v.score if v else None,

@@ -38,7 +38,7 @@ TASK_CAPABILITY = {"code": "code", "math": "math", "writing": "creative"}
 # Reasons that forbid a model outright (also for fallbacks); the others only rank it lower.
 HARD_SKIPS = frozenset(
     {"provider_not_allowed", "region", "pii_privacy", "context_window", "over_max_cost", "over_budget",
-     "breaker_open", "saturated", "too_slow", "already_tried", "capability", "vision", "image_url"}
+     "breaker_open", "saturated", "too_slow", "already_tried", "capability", "vision", "image_url", "tools"}
 )
 SOFT_SKIPS = frozenset({"not_cheapest", "higher_tier", "more_loaded", "lower_quality"})
 _FAILURE_CODES = {
@@ -55,6 +55,7 @@ _FAILURE_CODES = {
     "capability": "no_capable_model",
     "vision": "no_capable_model",
     "image_url": "no_capable_model",
+    "tools": "no_capable_model",
 }
 
 
@@ -269,6 +270,8 @@ class RoutingPolicy:
             return "pii_privacy"
         if need.input_tokens + need.output_tokens > model.context_window:
             return "context_window"
+        if req.uses_tools and "tools" not in model.capabilities:
+            return "tools"  # a model without function calling would answer as if no tools existed
         images = req.images()
         if images and "vision" not in model.capabilities:
             return "vision"  # a model that cannot see the images would answer without them

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -19,11 +20,20 @@ _STOP_REASONS = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "len
 def build_payload(model: str, request: CompletionRequest) -> dict[str, Any]:
     """System messages move to the top-level ``system`` field; the rest keep their order."""
     system = [message_text(m) for m in request.messages if m.get("role") in ("system", "developer")]
-    messages = [
-        {"role": "assistant" if m.get("role") == "assistant" else "user", "content": _content(m)}
-        for m in request.messages
-        if m.get("role") not in ("system", "developer")
-    ]
+    messages: list[dict[str, Any]] = []
+    for m in request.messages:
+        if m.get("role") in ("system", "developer"):
+            continue
+        role = "assistant" if m.get("role") == "assistant" else "user"
+        content = _content(m)
+        if m.get("role") == "tool":  # tool results travel in a user turn; consecutive ones share it
+            block = {"type": "tool_result", "tool_use_id": str(m.get("tool_call_id", "")), "content": message_text(m)}
+            if messages and messages[-1]["role"] == "user" and isinstance(messages[-1]["content"], list) and \
+                    all(b.get("type") == "tool_result" for b in messages[-1]["content"]):
+                messages[-1]["content"].append(block)
+                continue
+            content = [block]
+        messages.append({"role": role, "content": content})
     payload: dict[str, Any] = {"model": model, "max_tokens": request.max_output_tokens, "messages": messages}
     if system:
         payload["system"] = "\n\n".join(system)
@@ -36,11 +46,32 @@ def build_payload(model: str, request: CompletionRequest) -> dict[str, Any]:
         payload["stop_sequences"] = s.stop
     if s.user:
         payload["metadata"] = {"user_id": s.user}
+    if request.tools:
+        payload["tools"] = [{"name": t["function"]["name"], "description": t["function"].get("description", ""),
+                             "input_schema": t["function"].get("parameters") or {"type": "object", "properties": {}}}
+                            for t in request.tools]
+        choice = _tool_choice(request.tool_choice)
+        if request.parallel_tool_calls is False and choice.get("type") in ("auto", "any"):
+            choice["disable_parallel_tool_use"] = True
+        payload["tool_choice"] = choice
     return payload
 
 
+def _tool_choice(choice: Any) -> dict[str, Any]:
+    if isinstance(choice, dict):
+        return {"type": "tool", "name": choice["function"]["name"]}
+    return {"type": {"required": "any", "none": "none"}.get(str(choice), "auto")}
+
+
 def _content(message: dict[str, Any]) -> str | list[dict[str, Any]]:
-    """Text stays a string; with images, content blocks in order (base64 or URL image sources)."""
+    """Text stays a string; with images, content blocks in order (base64 or URL image sources); an
+    assistant's tool calls become tool_use blocks after its text."""
+    calls = message.get("tool_calls") or []
+    if calls:
+        text = message_text(message)
+        uses = [{"type": "tool_use", "id": c["id"], "name": c["function"]["name"],
+                 "input": _arguments(c["function"].get("arguments"))} for c in calls]
+        return [{"type": "text", "text": text}, *uses] if text else uses
     if not message_images(message):
         return message_text(message)
     blocks: list[dict[str, Any]] = []
@@ -57,9 +88,20 @@ def _content(message: dict[str, Any]) -> str | list[dict[str, Any]]:
     return blocks
 
 
+def _arguments(raw: Any) -> Any:
+    try:
+        value = json.loads(raw or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def parse_reply(body: Any, provider: str, model: str) -> Completion:
     try:
         blocks = body["content"]
+        calls = [{"id": str(b["id"]), "type": "function",
+                  "function": {"name": str(b["name"]), "arguments": json.dumps(b.get("input") or {})}}
+                 for b in blocks if b.get("type") == "tool_use"]
         text = "".join(b.get("text", "") for b in blocks if b.get("type") == "text")
         usage = body.get("usage") or {}
         stop = body.get("stop_reason") or ""
@@ -72,6 +114,7 @@ def parse_reply(body: Any, provider: str, model: str) -> Completion:
             output_tokens=int(usage.get("output_tokens") or 0),
             cached_input_tokens=cached,
             refusal=text if stop == "refusal" else "",
+            tool_calls=calls,
         )
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise protocol_error(provider, model, f"no content blocks ({type(exc).__name__})") from None

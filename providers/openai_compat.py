@@ -16,6 +16,10 @@ def build_payload(model: str, request: CompletionRequest) -> dict[str, Any]:
     if request.response_format is not None:
         payload["response_format"] = request.response_format
     payload.update(request.sampling.to_dict())  # temperature, top_p, stop, seed, user: the same names here
+    for key, value in (("tools", request.tools), ("tool_choice", request.tool_choice),
+                       ("parallel_tool_calls", request.parallel_tool_calls)):
+        if value is not None:
+            payload[key] = value
     return payload
 
 
@@ -27,6 +31,7 @@ def parse_reply(body: Any, provider: str, model: str) -> Completion:
         finish = choice.get("finish_reason") or ""
         usage = body.get("usage") or {}
         refusal = message.get("refusal")
+        calls = message.get("tool_calls") if isinstance(message.get("tool_calls"), list) else []
         return Completion(
             content=content if isinstance(content, str) else "",
             finish_reason=str(finish),
@@ -35,6 +40,9 @@ def parse_reply(body: Any, provider: str, model: str) -> Completion:
             cached_input_tokens=int((usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0),
             reasoning_tokens=int((usage.get("completion_tokens_details") or {}).get("reasoning_tokens") or 0),
             refusal=refusal if isinstance(refusal, str) else "",
+            tool_calls=[{"id": str(c["id"]), "type": "function",
+                         "function": {"name": str(c["function"]["name"]),
+                                      "arguments": str(c["function"].get("arguments") or "{}")}} for c in calls],
         )
     except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
         raise protocol_error(provider, model, f"no choices[0].message ({type(exc).__name__})") from None

@@ -81,6 +81,14 @@ def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -
 JSON_TYPES = ("json_object", "json_schema")
 
 
+def _tool_to_call(names: list[Any], messages: list[Any], result_marker: str) -> str | None:
+    """The first offered tool, unless the conversation already carries a tool result (then the
+    model answers in text): enough for a client's tool loop to run against the simulator."""
+    if not names or not isinstance(names[0], str):
+        return None
+    return None if result_marker in orjson.dumps(messages).decode() else names[0]
+
+
 def _as_json(text: str) -> str:
     return orjson.dumps({"answer": text}).decode() if text else ""
 
@@ -146,10 +154,16 @@ async def openai_chat(request: web.Request) -> web.Response:
                          "code": out.status}}
         return _json(err, out.status, _error_headers(state, model))
     content = _as_json(out.content) if (body.get("response_format") or {}).get("type") in JSON_TYPES else out.content
+    tool = _tool_to_call([t.get("function", {}).get("name") for t in body.get("tools") or []], messages,
+                         '"role":"tool"')
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if tool:
+        message = {"role": "assistant", "content": None,
+                   "tool_calls": [{"id": "call_sim_1", "type": "function",
+                                   "function": {"name": tool, "arguments": '{"q": "sim"}'}}]}
     return _json({
         "id": "chatcmpl-sim", "object": "chat.completion", "model": model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
-                     "finish_reason": out.finish_reason}],
+        "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if tool else out.finish_reason}],
         "usage": {"prompt_tokens": prompt_tokens(text), "completion_tokens": out.output_tokens,
                   "total_tokens": prompt_tokens(text) + out.output_tokens},
     })
@@ -173,9 +187,13 @@ async def anthropic_messages(request: web.Request) -> web.Response:
         return _json({"type": "error", "error": {"type": kind, "message": message}},
                      out.status, _error_headers(state, model))
     stop = "max_tokens" if out.finish_reason == "length" else "end_turn"
+    tool = _tool_to_call([t.get("name") for t in body.get("tools") or []], messages, '"type":"tool_result"')
+    blocks: list[dict[str, Any]] = [{"type": "text", "text": out.content}]
+    if tool:
+        blocks, stop = [{"type": "tool_use", "id": "toolu_sim_1", "name": tool, "input": {"q": "sim"}}], "tool_use"
     return _json({
         "id": "msg_sim", "type": "message", "role": "assistant", "model": model,
-        "content": [{"type": "text", "text": out.content}], "stop_reason": stop, "stop_sequence": None,
+        "content": blocks, "stop_reason": stop, "stop_sequence": None,
         "usage": {"input_tokens": prompt_tokens(text), "output_tokens": out.output_tokens},
     })
 
@@ -204,8 +222,12 @@ async def gemini_generate(request: web.Request) -> web.Response:
     finish = "MAX_TOKENS" if out.finish_reason == "length" else "STOP"
     wants_json = (body.get("generationConfig") or {}).get("responseMimeType") == "application/json"
     content = _as_json(out.content) if wants_json else out.content
+    declared = [f.get("name") for t in body.get("tools") or [] for f in t.get("functionDeclarations") or []]
+    tool = _tool_to_call(declared, contents, '"functionResponse"')
+    parts: list[dict[str, Any]] = [{"functionCall": {"name": tool, "args": {"q": "sim"}}}] if tool else \
+        [{"text": content}]
     return _json({
-        "candidates": [{"content": {"role": "model", "parts": [{"text": content}]}, "finishReason": finish,
+        "candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": finish,
                         "index": 0}],
         "usageMetadata": {"promptTokenCount": prompt_tokens(text), "candidatesTokenCount": out.output_tokens,
                           "totalTokenCount": prompt_tokens(text) + out.output_tokens},

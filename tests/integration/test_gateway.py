@@ -64,6 +64,27 @@ def test_an_image_is_answered_by_a_model_that_sees_it(gateway: tuple[Stack, str]
     assert reply.choices[0].message.content and "vision" in catalog.model(reply.model).capabilities
 
 
+def test_a_tool_loop_through_the_sdk(gateway: tuple[Stack, str]) -> None:
+    """The model asks for a tool, the client runs it and sends the result back, the model answers."""
+    from core.catalog import load_catalog
+
+    stack, base = gateway
+    tools = [{"type": "function", "function": {"name": "get_weather", "description": "weather by city",
+                                               "parameters": {"type": "object",
+                                                              "properties": {"city": {"type": "string"}}}}}]
+    messages: list = [{"role": "user", "content": "What is the weather in Paris?"}]
+    first = _client(base).chat.completions.create(model="router/auto", messages=messages, tools=tools)
+    catalog = load_catalog(stack.settings.catalog_path, stack.settings.catalog_placeholders())
+    assert "tools" in catalog.model(first.model).capabilities
+    assert first.choices[0].finish_reason == "tool_calls"
+    call = first.choices[0].message.tool_calls[0]
+    assert call.function.name == "get_weather" and call.id
+    messages += [first.choices[0].message.model_dump(exclude_none=True),
+                 {"role": "tool", "tool_call_id": call.id, "content": "18 C and sunny"}]
+    final = _client(base).chat.completions.create(model="router/auto", messages=messages, tools=tools)
+    assert final.choices[0].finish_reason in ("stop", "length") and final.choices[0].message.content
+
+
 def test_async_and_streaming(gateway: tuple[Stack, str]) -> None:
     _, base = gateway
 

@@ -51,9 +51,8 @@ def test_values_out_of_range_are_named() -> None:
 
 @pytest.mark.parametrize("name", sorted(UNSUPPORTED))
 def test_each_unsupported_openai_field_is_refused_by_name(name: str) -> None:
-    value: Any = {"tools": [{"type": "function", "function": {"name": "f"}}], "tool_choice": "auto",
-                  "functions": [{"name": "f"}], "function_call": "auto", "parallel_tool_calls": True,
-                  "logprobs": True, "top_logprobs": 3, "logit_bias": {"50256": -100}, "frequency_penalty": 0.5,
+    value: Any = {"functions": [{"name": "f"}], "function_call": "auto", "logprobs": True, "top_logprobs": 3,
+                  "logit_bias": {"50256": -100}, "frequency_penalty": 0.5,
                   "presence_penalty": 0.5, "audio": {"voice": "alloy"}, "modalities": ["text", "audio"],
                   "prediction": {"type": "content"}, "stream_options": {"include_usage": True}}[name]
     assert any(p.startswith(f"{name}: ") for p in _problems(**{name: value}))
@@ -65,7 +64,7 @@ def test_values_that_ask_for_nothing_are_accepted() -> None:
     assert r.request_id == "r1"
 
 
-def test_images_are_accepted_and_bad_image_parts_audio_and_tool_turns_refused_where_they_are() -> None:
+def test_images_are_accepted_and_bad_image_parts_audio_and_malformed_tool_turns_refused_where_they_are() -> None:
     ok = request_from_payload(_req(messages=[{"role": "user", "content": [
         {"type": "text", "text": "what is this?"},
         {"type": "image_url", "image_url": {"url": "data:image/png;base64,AA"}},
@@ -76,13 +75,13 @@ def test_images_are_accepted_and_bad_image_parts_audio_and_tool_turns_refused_wh
                                              {"type": "image_url", "image_url": {"url": "ftp://x/cat.png"}},
                                              {"type": "image_url", "image_url": {"url": "data:text/plain,hi"}}]},
                 {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function"}]},
-                {"role": "tool", "tool_call_id": "c1", "content": "42"}]
+                {"role": "tool", "content": "42"}]
     text = "\n".join(_problems(messages=messages))
     assert "messages[0].content[1]: 'input_audio' parts are not supported yet" in text
     assert "messages[0].content[2].image_url: expected a data: or http(s) URL, got 'ftp://x/cat.png'" in text
     assert "messages[0].content[3].image_url: a data URL must be data:image/<type>;base64,<data>" in text
-    assert "messages[1]: tool calls and tool results need tool calling" in text
-    assert "messages[2]: tool calls and tool results need tool calling" in text
+    assert "messages[1].tool_calls[0]: expected {id, type: function, function: {name, arguments" in text
+    assert "messages[2].tool_call_id: a tool result names the call it answers" in text
     assert orjson.dumps(messages)  # (the request itself stays intact for the DLQ copy)
 
 
@@ -96,3 +95,21 @@ def test_a_fenced_json_answer_reaches_the_consumer_unfenced() -> None:
     assert unwrapped_json('  {"a": 1}\n', asked) == '{"a": 1}'
     assert unwrapped_json(fenced, None) == fenced  # no JSON asked for: the answer as it came
     assert unwrapped_json("```json\n{not json}\n```", asked) == "```json\n{not json}\n```"  # verification judges it
+
+
+def test_a_tool_loop_is_accepted_and_carried_on_the_job() -> None:
+    weather = {"name": "get_weather", "description": "weather by city",
+               "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}
+    tools = [{"type": "function", "function": weather}]
+    messages = [{"role": "user", "content": "Weather in Paris?"},
+                {"role": "assistant", "content": None, "tool_calls": [
+                    {"id": "call_1", "type": "function",
+                     "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}}]},
+                {"role": "tool", "tool_call_id": "call_1", "content": "18 C, sunny"}]
+    r = request_from_payload(_req(messages=messages, tools=tools, tool_choice="auto", parallel_tool_calls=False))
+    assert r.uses_tools and r.tools == tools and (r.tool_choice, r.parallel_tool_calls) == ("auto", False)
+    again = Job.decode(Job(request=r, received_at_ms=1).encode()).request
+    assert (again.tools, again.tool_choice, again.parallel_tool_calls) == (tools, "auto", False)
+    text = "\n".join(_problems(tools=[{"type": "function", "function": {"name": "bad name!"}}], tool_choice="any"))
+    assert "tools[0]: expected {type: function" in text and "tool_choice: expected none, auto, required" in text
+    assert "tool_choice: there are no tools to choose from" in "\n".join(_problems(tool_choice="required"))

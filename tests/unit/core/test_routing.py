@@ -210,3 +210,20 @@ def test_a_request_with_images_goes_only_to_models_that_see_them(policy: Routing
         policy.decide(job(1, messages=with_image("https://example.org/cat.jpg"),
                           data_policy=DataPolicy(allowed_providers=["groq", "vllm"])), AllHealthy())
     assert blind.value.code in ("no_capable_model", "no_allowed_model")
+
+
+def test_a_request_with_tools_goes_only_to_models_with_function_calling(policy: RoutingPolicy,
+                                                                        catalog: Catalog) -> None:
+    tools = [{"type": "function", "function": {"name": "f"}}]
+    d = policy.decide(job(1, tools=tools), AllHealthy())
+    assert "tools" in catalog.model(d.model).capabilities
+    assert {c.model for c in d.candidates if c.skipped == "tools"} == \
+        {m for m, spec in catalog.models.items() if "tools" not in spec.capabilities}
+
+
+def test_an_answer_that_calls_tools_is_accepted_as_it_is() -> None:
+    from core.verification import verify
+
+    call = {"id": "c", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+    v = verify(Attempt(1, "m", "p", 1, "ok", 0, 1.0, content="", finish_reason="tool_calls", tool_calls=[call]))
+    assert v.passed and v.checks == {"provider_ok": True, "tool_calls": True}

@@ -109,3 +109,27 @@ def test_images_become_content_blocks() -> None:
         {"type": "text", "text": "compare"},
         {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AAAA"}},
         {"type": "image", "source": {"type": "url", "url": "https://example.org/b.jpg"}}]}]
+
+
+def test_tools_tool_calls_and_results_in_anthropic_terms() -> None:
+    from providers.anthropic import build_payload, parse_reply
+
+    tools = [{"type": "function", "function": {"name": "get_weather", "description": "by city",
+                                               "parameters": {"type": "object", "properties": {"city": {}}}}}]
+    call = {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}
+    messages = [{"role": "user", "content": "Weather?"}, {"role": "assistant", "content": None, "tool_calls": [call]},
+                {"role": "tool", "tool_call_id": "call_1", "content": "18 C"}]
+    payload = build_payload("claude", CompletionRequest(messages, 10, tools=tools, tool_choice="required",
+                                                        parallel_tool_calls=False))
+    assert payload["tools"] == [{"name": "get_weather", "description": "by city",
+                                 "input_schema": {"type": "object", "properties": {"city": {}}}}]
+    assert payload["tool_choice"] == {"type": "any", "disable_parallel_tool_use": True}
+    assert payload["messages"][1:] == [
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "call_1", "name": "get_weather",
+                                           "input": {"city": "Paris"}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "call_1", "content": "18 C"}]}]
+    reply = parse_reply({**_reply("tool_use"), "content": [{"type": "tool_use", "id": "toolu_9", "name": "get_weather",
+                                                            "input": {"city": "Rome"}}]}, "anthropic", "c")
+    assert reply.finish_reason == "tool_calls"
+    assert reply.tool_calls == [{"id": "toolu_9", "type": "function",
+                                 "function": {"name": "get_weather", "arguments": '{"city": "Rome"}'}}]

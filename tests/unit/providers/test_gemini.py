@@ -113,3 +113,24 @@ def test_images_become_inline_parts() -> None:
         {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64,/9j/"}}]}], 10)
     assert build_payload(req)["contents"] == [{"role": "user", "parts": [
         {"text": "what is it?"}, {"inlineData": {"mimeType": "image/jpeg", "data": "/9j/"}}]}]
+
+
+def test_tools_tool_calls_and_results_in_gemini_terms() -> None:
+    from providers.gemini import build_payload, parse_reply
+
+    tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}]
+    call = {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}
+    messages = [{"role": "user", "content": "Weather?"}, {"role": "assistant", "content": None, "tool_calls": [call]},
+                {"role": "tool", "tool_call_id": "call_1", "content": "18 C"}]
+    payload = build_payload(CompletionRequest(messages, 10, tools=tools,
+                                              tool_choice={"type": "function", "function": {"name": "get_weather"}}))
+    assert payload["tools"] == [{"functionDeclarations": [{"name": "get_weather", "parameters": {"type": "object"}}]}]
+    assert payload["toolConfig"] == {"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": ["get_weather"]}}
+    assert payload["contents"][1:] == [
+        {"role": "model", "parts": [{"functionCall": {"name": "get_weather", "args": {"city": "Paris"}}}]},
+        {"role": "user", "parts": [{"functionResponse": {"name": "get_weather", "response": {"content": "18 C"}}}]}]
+    reply = parse_reply({"candidates": [{"content": {"parts": [{"functionCall": {"name": "get_weather",
+                                                                                   "args": {"city": "Rome"}}}]},
+                                         "finishReason": "STOP"}]}, "google", "g")
+    assert reply.finish_reason == "tool_calls" and reply.tool_calls[0]["function"] == \
+        {"name": "get_weather", "arguments": '{"city": "Rome"}'}

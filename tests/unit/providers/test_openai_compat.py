@@ -164,3 +164,16 @@ def test_image_parts_pass_through_unchanged() -> None:
     image = {"type": "image_url", "image_url": {"url": "https://x/a.png", "detail": "low"}}
     messages = [{"role": "user", "content": [{"type": "text", "text": "what is it?"}, image]}]
     assert build_payload("gpt-4o", CompletionRequest(messages, 10))["messages"] == messages
+
+
+def test_tools_pass_through_and_tool_calls_are_read() -> None:
+    from providers.openai_compat import build_payload, parse_reply
+
+    tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
+    payload = build_payload("gpt-4o", CompletionRequest(REQ.messages, 10, tools=tools, tool_choice="auto",
+                                                         parallel_tool_calls=False))
+    assert (payload["tools"], payload["tool_choice"], payload["parallel_tool_calls"]) == (tools, "auto", False)
+    call = {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+    reply = parse_reply({"choices": [{"message": {"role": "assistant", "content": None, "tool_calls": [call]},
+                                      "finish_reason": "tool_calls"}], "usage": {}}, "openai", "gpt-4o")
+    assert reply.tool_calls == [call] and reply.finish_reason == "tool_calls" and reply.content == ""
