@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 
 from core.events import Job
-from core.request import MAX_ID_LEN
+from core.fields import MAX_ID_LEN
 from core.routing import SOFT_SKIPS, RoutingPolicy
 
 

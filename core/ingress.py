@@ -17,10 +17,11 @@ import orjson
 
 from core import outcomes
 from core.errors import InvalidRequestError
+from core.fields import MAX_ID_LEN
 from core.messages import Incoming, Out, row_out
 from core.payload import MAX_REQUEST_BYTES, cap_problems, dumps_within, message_budget, payload_copy, too_deep
 from core.reply_topics import ReplyTopics
-from core.request import MAX_ID_LEN, Request, decode_json_object, request_from_payload
+from core.request import Request, decode_json_object, request_from_payload
 from core.responses import invalid_request_response
 from core.topics import TopicNames
 

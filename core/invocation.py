@@ -13,12 +13,12 @@ from core.breaker import HEALTH_FAILURES
 from core.catalog import Catalog, ModelSpec
 from core.catalog_ref import CatalogRef, as_ref
 from core.clock import Clock
+from core.content import message_text
 from core.errors import ProviderError
 from core.events import Attempt, Job
 from core.health import HealthBoard
 from core.payload import MAX_ERROR_TEXT
 from core.ports import CompletionRequest, Provider
-from core.request import message_text
 from core.routing import DEFAULT_OUTPUT_TOKENS, fallback_chain
 from core.scrub import scrub
 from core.tokens import estimate_tokens

@@ -9,8 +9,9 @@ from typing import Any, Protocol
 from core.catalog import ModelSpec
 from core.events import Classification, Job
 from core.messages import Out
+from core.openai_params import Sampling
 from core.quality_memory import Estimate
-from core.request import Request, Sampling
+from core.request import Request
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 
 from core.catalog import ModelSpec
+from core.content import data_url, image_url, message_images, message_text
 from core.ports import Completion, CompletionRequest
-from core.request import data_url, image_url, message_images, message_text
-from providers.http import post_json, protocol_error
+from providers.http import call_arguments, post_json, protocol_error
 
 API_VERSION = "2023-06-01"
 _STOP_REASONS = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "tool_use": "tool_calls",
@@ -70,7 +70,7 @@ def _content(message: dict[str, Any]) -> str | list[dict[str, Any]]:
     if calls:
         text = message_text(message)
         uses = [{"type": "tool_use", "id": c["id"], "name": c["function"]["name"],
-                 "input": _arguments(c["function"].get("arguments"))} for c in calls]
+                 "input": call_arguments(c["function"].get("arguments"))} for c in calls]
         return [{"type": "text", "text": text}, *uses] if text else uses
     if not message_images(message):
         return message_text(message)
@@ -86,14 +86,6 @@ def _content(message: dict[str, Any]) -> str | list[dict[str, Any]]:
                   else {"type": "url", "url": url})
         blocks.append({"type": "image", "source": source})
     return blocks
-
-
-def _arguments(raw: Any) -> Any:
-    try:
-        value = json.loads(raw or "{}")
-    except (TypeError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def parse_reply(body: Any, provider: str, model: str) -> Completion:

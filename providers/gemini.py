@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 
 from core.catalog import ModelSpec
+from core.content import data_url, image_url, message_images, message_text
 from core.ports import Completion, CompletionRequest
-from core.request import data_url, image_url, message_images, message_text
-from providers.http import post_json, protocol_error
+from providers.http import call_arguments, post_json, protocol_error
 
 _FINISH = {"STOP": "stop", "MAX_TOKENS": "length", "SAFETY": "content_filter", "RECITATION": "content_filter",
            "BLOCKLIST": "content_filter", "PROHIBITED_CONTENT": "content_filter", "SPII": "content_filter"}
@@ -63,7 +63,7 @@ def _parts(message: dict[str, Any], names: dict[str, str] | None = None) -> list
     calls = message.get("tool_calls") or []
     if calls:
         text = message_text(message)
-        fc = [{"functionCall": {"name": c["function"]["name"], "args": _args(c["function"].get("arguments"))}}
+        fc = [{"functionCall": {"name": c["function"]["name"], "args": call_arguments(c["function"].get("arguments"))}}
               for c in calls]
         return [{"text": text}, *fc] if text else fc
     if not message_images(message):
@@ -79,14 +79,6 @@ def _parts(message: dict[str, Any], names: dict[str, str] | None = None) -> list
         parts.append({"inlineData": {"mimeType": inline[0], "data": inline[1]}} if inline
                      else {"fileData": {"fileUri": url}})
     return parts
-
-
-def _args(raw: Any) -> Any:
-    try:
-        value = json.loads(raw or "{}")
-    except (TypeError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def parse_reply(body: Any, provider: str, model: str) -> Completion:

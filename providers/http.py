@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -142,3 +143,13 @@ async def post_json(client: httpx.AsyncClient, path: str, payload: dict[str, Any
 
 def protocol_error(provider: str, model: str, problem: str) -> ProviderProtocolError:
     return ProviderProtocolError(f"{provider}/{model}: unexpected reply: {problem}", provider=provider, model=model)
+
+
+def call_arguments(raw: Any) -> dict[str, Any]:
+    """A tool call's arguments (OpenAI sends a JSON string) as the object Anthropic and Gemini take;
+    anything that is not a JSON object becomes {} rather than failing the call."""
+    try:
+        value = json.loads(raw or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -9,7 +9,8 @@ import pytest
 
 from core.errors import InvalidRequestError
 from core.events import Job
-from core.request import UNSUPPORTED, request_from_payload
+from core.openai_params import UNSUPPORTED
+from core.request import request_from_payload
 
 
 def _req(**fields: Any) -> dict[str, Any]:

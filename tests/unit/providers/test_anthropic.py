@@ -71,7 +71,7 @@ async def test_reply_without_content_is_a_protocol_error(catalog: Catalog) -> No
 
 
 async def test_sampling_parameters_in_anthropic_terms(catalog: Catalog) -> None:
-    from core.request import Sampling
+    from core.openai_params import Sampling
 
     seen: list[httpx.Request] = []
 

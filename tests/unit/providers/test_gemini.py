@@ -77,7 +77,7 @@ async def test_blocked_prompt_without_candidates_is_a_protocol_error(catalog: Ca
 
 
 async def test_sampling_parameters_in_gemini_terms(catalog: Catalog) -> None:
-    from core.request import Sampling
+    from core.openai_params import Sampling
 
     seen: list[httpx.Request] = []
 

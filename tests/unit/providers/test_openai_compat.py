@@ -128,7 +128,7 @@ async def test_secret_never_appears_in_errors(catalog: Catalog) -> None:
 
 
 async def test_sampling_parameters_under_their_own_names(catalog: Catalog) -> None:
-    from core.request import Sampling
+    from core.openai_params import Sampling
 
     seen: list[httpx.Request] = []
 
