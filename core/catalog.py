@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from core.catalog_schema import CatalogFile, problems
 from core.errors import ConfigError
+from core.openai_params import AUTO
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +87,26 @@ class QualityRouting:
 
 
 @dataclass(frozen=True, slots=True)
+class Alias:
+    """A name a request's ``model`` may say besides a catalog model's: ``model`` pins that model;
+    otherwise routing starts at ``tier`` (escalation still climbs), never below ``min_tier``, with
+    ``quality_target`` as the dial (the request's own quality fields win where it sets them)."""
+
+    name: str
+    model: str | None = None
+    tier: int | None = None
+    min_tier: int | None = None
+    quality_target: float | None = None
+
+
+def builtin_aliases(tiers: tuple[int, ...]) -> dict[str, Alias]:
+    """``router/cheap`` starts at the lowest tier with a loose dial (verification still escalates a
+    weak answer); ``router/best`` keeps to the top tier. A catalog's ``[aliases]`` may redefine them."""
+    return {"router/cheap": Alias("router/cheap", tier=tiers[0], quality_target=0.8),
+            "router/best": Alias("router/best", min_tier=tiers[-1])}
+
+
+@dataclass(frozen=True, slots=True)
 class Catalog:
     providers: dict[str, ProviderSpec]
     models: dict[str, ModelSpec]
@@ -95,6 +116,7 @@ class Catalog:
     quality: QualityRouting = field(default_factory=lambda: QualityRouting())
     # reply-topic patterns by tenant ("default" for the rest); {tenant} stands for the tenant's name
     reply_topics: dict[str, tuple[str, ...]] = field(default_factory=lambda: {"default": ("{tenant}.*",)})
+    aliases: dict[str, Alias] = field(default_factory=dict)  # besides AUTO and the models' own names
 
     def budget(self, tenant: str) -> Budget:
         return self.budgets.get(tenant) or self.budgets.get("default") or Budget()
@@ -166,6 +188,22 @@ def _references(data: dict[str, Any], source_of: Callable[[tuple[str, ...]], str
         fallbacks: list[Any] = m["fallbacks"] if isinstance(m.get("fallbacks"), list) else []
         found.extend(f"{source_of(('models', name, 'fallbacks'))}: models.{name}.fallbacks: unknown model {fb!r}"
                      for fb in fallbacks if isinstance(fb, str) and fb not in models)
+    tiers = {m.get("tier") for m in models.values() if isinstance(m, dict)}
+    aliases: dict[str, Any] = data["aliases"] if isinstance(data.get("aliases"), dict) else {}
+    for name, a in aliases.items():
+        where = f"{source_of(('aliases', name))}: aliases.{name}"
+        if name == AUTO or name in models:
+            what = "the router's own choice" if name == AUTO else "a model's name"
+            found.append(f"{where}: {name!r} is {what} and cannot be an alias")
+        if not isinstance(a, dict):
+            continue
+        if isinstance(a.get("model"), str) and a["model"] not in models:
+            found.append(f"{where}.model: unknown model {a['model']!r}")
+        routes = [k for k in ("tier", "min_tier", "quality_target") if a.get(k) is not None]
+        if a.get("model") is not None and routes:
+            found.append(f"{where}: either model (pin it) or {'/'.join(routes)} (route), not both")
+        found.extend(f"{where}.{k}: no model has tier {a[k]}" for k in ("tier", "min_tier")
+                     if isinstance(a.get(k), int) and a[k] not in tiers)
     return found
 
 
@@ -201,7 +239,10 @@ def parse_catalog(data: dict[str, Any], source: str = "<catalog>", placeholders:
     r = spec.routing
     quality = QualityRouting(r.quality_target, r.explore_share, r.min_evidence, dict(spec.quality_targets),
                              r.thompson)
-    return Catalog(providers=providers, models=models, tiers=tuple(sorted({m.tier for m in models.values()})),
+    tiers = tuple(sorted({m.tier for m in models.values()}))
+    aliases = builtin_aliases(tiers) | {name: Alias(name, a.model, a.tier, a.min_tier, a.quality_target)
+                                        for name, a in spec.aliases.items()}
+    return Catalog(providers=providers, models=models, tiers=tiers, aliases=aliases,
                    budgets={t: Budget(b.daily_usd, b.monthly_usd, b.downgrade_at) for t, b in spec.budgets.items()},
                    realtime_latency_ms=int(r.realtime_latency_ms), quality=quality,
                    reply_topics={t: tuple(p) for t, p in spec.reply_topics.items()})

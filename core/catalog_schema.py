@@ -66,6 +66,17 @@ class RoutingIn(_Table):
     thompson: bool = True
 
 
+class AliasIn(_Table):
+    """A name ``model`` may say besides a catalog model's: a model to pin, or a way to route."""
+
+    model: Name | None = Field(None, description="pin this catalog model (no fallbacks, no escalation)")
+    tier: Annotated[int, Field(ge=1, le=9)] | None = Field(
+        None, description="routing starts at this tier instead of the classifier's (escalation still climbs)")
+    min_tier: Annotated[int, Field(ge=1, le=9)] | None = Field(
+        None, description="never a model below this tier (as the request field quality_floor)")
+    quality_target: Share | None = Field(None, description="the quality dial for requests that name this alias")
+
+
 class CatalogFile(_Table):
     """A model catalog (config/catalog.toml)."""
 
@@ -75,6 +86,7 @@ class CatalogFile(_Table):
     routing: RoutingIn = RoutingIn()
     reply_topics: dict[str, list[Name]] = {"default": ["{tenant}.*"]}
     quality_targets: dict[str, Share] = {}
+    aliases: dict[str, AliasIn] = {}
 
 
 def json_schema() -> dict[str, Any]:
@@ -87,7 +99,8 @@ def json_schema() -> dict[str, Any]:
 # --- error lines -----------------------------------------------------------------------------
 
 _TABLES: dict[tuple[str, ...], type[_Table]] = {(): CatalogFile, ("routing",): RoutingIn}
-_NAMED: dict[str, type[_Table]] = {"providers": ProviderIn, "models": ModelIn, "budgets": BudgetIn}
+_NAMED: dict[str, type[_Table]] = {"providers": ProviderIn, "models": ModelIn, "budgets": BudgetIn,
+                                   "aliases": AliasIn}
 _REQUIRED_TABLE = {"providers": "[providers]: at least one provider table is required",
                    "models": "[models]: at least one model table is required"}
 _ARRAYS = {"capabilities", "fallbacks"}

@@ -66,19 +66,21 @@ class Decision:
     reason: str
     candidates: list[Candidate] = field(default_factory=list)
     explored: bool = False  # chosen off-policy so a rarely chosen model keeps being learned
+    pinned: bool = False  # the request named its model: no fallbacks, no escalation
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "model": self.model, "provider": self.provider, "tier": self.tier,
             "expected_cost_usd": self.expected_cost_usd, "reason": self.reason,
             "candidates": [c.to_dict() for c in self.candidates], "explored": self.explored,
+            "pinned": self.pinned,
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Decision:
         cands = [Candidate(**c) for c in d.get("candidates", [])]
         return cls(d["model"], d["provider"], d["tier"], d["expected_cost_usd"], d["reason"], cands,
-                   bool(d.get("explored", False)))
+                   bool(d.get("explored", False)), bool(d.get("pinned", False)))
 
 
 @dataclass(slots=True)

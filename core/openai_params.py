@@ -11,7 +11,7 @@ from core.content import image_url
 from core.fields import MAX_ID_LEN, Fields, is_int, type_name
 
 OUTPUT_LIMIT_ALIASES = ("max_output_tokens", "max_completion_tokens", "max_tokens")
-ROUTER_MODELS = frozenset({"router/auto"})  # what ``model`` may say: the router chooses
+AUTO = "router/auto"  # what ``model`` may say for the router's own choice (as if absent)
 # OpenAI chat parameters the router cannot honour on every model it may pick: refused by name, never
 # dropped (an answer produced without them would silently differ from what was asked)
 UNSUPPORTED = {
@@ -96,12 +96,13 @@ def sampling(opt: Fields, data: dict[str, Any], problems: list[str]) -> Sampling
 
 
 def pinned_model(model: Any, problems: list[str]) -> str | None:
-    """``model``: absent or ``router/auto`` lets the router choose; a catalog model's name pins it
-    (checked against the catalog when routed: an unknown one is answered ``model_not_found``)."""
-    if model is None or (isinstance(model, str) and model in ROUTER_MODELS):
+    """``model``: absent or ``router/auto`` lets the router choose; a catalog model's name pins it, a
+    catalog alias (``router/cheap``, ``router/best``, or the catalog's own) routes its way. Checked
+    against the catalog when routed: an unknown name is answered ``model_not_found``."""
+    if model is None or model == AUTO:
         return None
     if not isinstance(model, str) or not model.strip() or len(model) > MAX_ID_LEN:
-        problems.append(f"model: expected a catalog model's name or router/auto, got {model!r}")
+        problems.append(f"model: expected a catalog model's name or an alias such as {AUTO}, got {model!r}")
         return None
     return model
 

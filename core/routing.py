@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import zlib
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -91,19 +91,41 @@ class RoutingPolicy:
             self._ordered_for = (self.ref.version, ordered)
         return ordered
 
-    def target_tier(self, job: Job) -> int:
-        """Classifier tier, raised by low confidence (cold start), request floors and escalations."""
+    def target_tier(self, job: Job, start: int | None = None) -> int:
+        """Classifier tier (or an alias's ``start``), raised by low confidence (cold start), request
+        floors and escalations."""
         c = job.classification
-        tier = self.catalog.top_tier if c is None else c.tier + int(c.low_confidence)
+        classified = self.catalog.top_tier if c is None else c.tier + int(c.low_confidence)
+        tier = classified if start is None else start
         req = job.request
         tier = max(tier, req.quality_floor or 0, req.preferred_tier or 0, job.target_tier)
         return min(max(tier, self.catalog.tiers[0]), self.catalog.top_tier)
 
     def decide(self, job: Job, health: HealthView, spend: SpendView | None = None, now_ms: int = 0,
                quality: QualityView | None = None) -> Decision:
-        if job.request.model is not None:
-            return self._pinned(job, job.request.model, health, spend or NoSpend(), now_ms)
-        target = self.target_tier(job)
+        """The request's ``model``: absent or router/auto, the router chooses; a catalog model's name
+        (or an alias naming one) pins it; any other alias routes from its tier with its dial."""
+        name = job.request.model
+        if name is None:
+            return self._route(job, health, spend, now_ms, quality)
+        alias = None if name in self.catalog.models else self.catalog.aliases.get(name)
+        if alias is None or alias.model is not None:
+            pinned = self._pinned(job, name if alias is None else str(alias.model), health, spend or NoSpend(),
+                                  now_ms)
+            if alias is not None:
+                pinned.reason += f" (alias {name})"
+            return pinned
+        req = job.request
+        job = replace(job, request=replace(
+            req, quality_target=alias.quality_target if req.quality_target is None else req.quality_target,
+            quality_floor=max(req.quality_floor or 0, alias.min_tier or 0) or None))
+        decision = self._route(job, health, spend, now_ms, quality, start=alias.tier)
+        decision.reason = f"alias {name}: {decision.reason}"
+        return decision
+
+    def _route(self, job: Job, health: HealthView, spend: SpendView | None, now_ms: int,
+               quality: QualityView | None, start: int | None = None) -> Decision:
+        target = self.target_tier(job, start)
         remaining, downgraded = self._budget(job, spend or NoSpend(), now_ms)
         if downgraded and not job.escalations:
             target = max(self.catalog.tiers[0], target - 1)
@@ -137,7 +159,7 @@ class RoutingPolicy:
         no fallbacks (the only candidate) and no escalation (see ``verification.next_step``)."""
         model = self.catalog.models.get(name)
         if model is None:
-            msg = f"model {name!r} is not in the catalog (GET /v1/models lists them)"
+            msg = f"model {name!r} is neither a catalog model nor an alias (GET /v1/models lists both)"
             raise RoutingError(msg, "model_not_found")
         remaining, _ = self._budget(job, spend, now_ms)
         candidate = self._candidate(model, job, health, self._need(job, remaining), model.tier)
@@ -145,7 +167,7 @@ class RoutingPolicy:
             msg = f"the pinned model {name} cannot take this request now: {candidate.skipped}"
             raise RoutingError(msg, "pinned_model_unavailable")
         return Decision(model.name, model.provider, model.tier, candidate.expected_cost_usd, "pinned by the request",
-                        [candidate])
+                        [candidate], pinned=True)
 
     def _by_quality(self, job: Job, candidates: list[Candidate], quality: QualityView, health: HealthView,
                     now_ms: int) -> tuple[Candidate, str, bool] | None:

@@ -75,7 +75,7 @@ def next_step(job: Job, verification: Verification, limits: CascadeLimits, now_m
     if verification.passed:
         return Step.ACCEPT
     deadline_ok = job.request.deadline_ms is None or now_ms < job.request.deadline_ms
-    pinned = job.request.model is not None  # the request chose its model: no other answers it
+    pinned = job.decision is not None and job.decision.pinned  # the request chose its model: no other answers it
     if len(job.escalations) < limits.max_escalations and deadline_ok and not pinned:
         return Step.ESCALATE  # one tier up; at the top tier, to a model of that tier not tried yet
     return Step.BEST_EFFORT if best_answer(job) is not None else Step.FAIL

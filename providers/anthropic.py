@@ -13,13 +13,21 @@ from core.ports import Completion, CompletionRequest
 from providers.http import call_arguments, post_json, protocol_error
 
 API_VERSION = "2023-06-01"
+STRUCTURED = "structured_outputs"  # catalog capability: the model takes output_config.format (JSON Schema)
+JSON_INSTRUCTION = "Answer with one JSON value only: no prose before or after it and no code fence."
 _STOP_REASONS = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "tool_use": "tool_calls",
                  "refusal": "content_filter"}
 
 
-def build_payload(model: str, request: CompletionRequest) -> dict[str, Any]:
-    """System messages move to the top-level ``system`` field; the rest keep their order."""
+def build_payload(model: str, request: CompletionRequest, structured: bool = False) -> dict[str, Any]:
+    """System messages move to the top-level ``system`` field; the rest keep their order.
+    ``response_format``: a JSON Schema goes to ``output_config.format`` on a model that has
+    ``structured`` outputs; otherwise (and for ``json_object``) the system prompt asks for JSON, with
+    the schema if there is one (verification checks the answer either way)."""
     system = [message_text(m) for m in request.messages if m.get("role") in ("system", "developer")]
+    output_config, instruction = _json_mode(request.response_format, structured)
+    if instruction:
+        system.append(instruction)
     messages: list[dict[str, Any]] = []
     for m in request.messages:
         if m.get("role") in ("system", "developer"):
@@ -37,15 +45,9 @@ def build_payload(model: str, request: CompletionRequest) -> dict[str, Any]:
     payload: dict[str, Any] = {"model": model, "max_tokens": request.max_output_tokens, "messages": messages}
     if system:
         payload["system"] = "\n\n".join(system)
-    s = request.sampling
-    if s.temperature is not None:
-        payload["temperature"] = min(s.temperature, 1.0)  # Anthropic's scale is 0 to 1
-    if s.top_p is not None:
-        payload["top_p"] = s.top_p
-    if s.stop:
-        payload["stop_sequences"] = s.stop
-    if s.user:
-        payload["metadata"] = {"user_id": s.user}
+    payload.update(_sampling(request))
+    if output_config:
+        payload["output_config"] = output_config
     if request.tools:
         payload["tools"] = [{"name": t["function"]["name"], "description": t["function"].get("description", ""),
                              "input_schema": t["function"].get("parameters") or {"type": "object", "properties": {}}}
@@ -55,6 +57,32 @@ def build_payload(model: str, request: CompletionRequest) -> dict[str, Any]:
             choice["disable_parallel_tool_use"] = True
         payload["tool_choice"] = choice
     return payload
+
+
+def _sampling(request: CompletionRequest) -> dict[str, Any]:
+    s = request.sampling
+    out: dict[str, Any] = {}
+    if s.temperature is not None:
+        out["temperature"] = min(s.temperature, 1.0)  # Anthropic's scale is 0 to 1
+    if s.top_p is not None:
+        out["top_p"] = s.top_p
+    if s.stop:
+        out["stop_sequences"] = s.stop
+    if s.user:
+        out["metadata"] = {"user_id": s.user}
+    return out
+
+
+def _json_mode(fmt: dict[str, Any] | None, structured: bool) -> tuple[dict[str, Any] | None, str]:
+    kind = (fmt or {}).get("type")
+    if kind not in ("json_object", "json_schema"):
+        return None, ""
+    schema = ((fmt or {}).get("json_schema") or {}).get("schema")
+    if kind == "json_schema" and isinstance(schema, dict) and structured:
+        return {"format": {"type": "json_schema", "schema": schema}}, ""
+    if isinstance(schema, dict):
+        return None, f"{JSON_INSTRUCTION} It must satisfy this JSON Schema: {json.dumps(schema, sort_keys=True)}"
+    return None, JSON_INSTRUCTION
 
 
 def _tool_choice(choice: Any) -> dict[str, Any]:
@@ -125,6 +153,6 @@ class AnthropicProvider:
         self.client = client
 
     async def complete(self, model: ModelSpec, request: CompletionRequest, timeout_s: float) -> Completion:
-        payload = build_payload(model.wire_model, request)
+        payload = build_payload(model.wire_model, request, STRUCTURED in model.capabilities)
         body = await post_json(self.client, "/messages", payload, self.name, model.name, timeout_s)
         return parse_reply(body, self.name, model.name)

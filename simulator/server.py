@@ -188,7 +188,9 @@ async def anthropic_messages(request: web.Request) -> web.Response:
                      out.status, _error_headers(state, model))
     stop = "max_tokens" if out.finish_reason == "length" else "end_turn"
     tool = _tool_to_call([t.get("name") for t in body.get("tools") or []], messages, '"type":"tool_result"')
-    blocks: list[dict[str, Any]] = [{"type": "text", "text": out.content}]
+    system = body.get("system") if isinstance(body.get("system"), str) else ""
+    wants_json = bool((body.get("output_config") or {}).get("format")) or "JSON value only" in system
+    blocks: list[dict[str, Any]] = [{"type": "text", "text": _as_json(out.content) if wants_json else out.content}]
     if tool:
         blocks, stop = [{"type": "tool_use", "id": "toolu_sim_1", "name": tool, "input": {"q": "sim"}}], "tool_use"
     return _json({

@@ -4,10 +4,11 @@
 ROUTER_GATEWAY_KEYS; each key maps to a tenant with optional per-key request and token rates,
 answered with 429 and Retry-After), publishes the request on Kafka (the tenant's own request topic
 when it has one, else the shared one) with the gateway's reply topic, and waits for the response
-there; ``GET /v1/models`` lists the catalog's models and ``router/auto``. Errors use OpenAI's error
-shape with the router's code. ``stream: true`` answers in OpenAI's SSE chunk format once the answer
-was verified (the router verifies whole answers, and may escalate a weak one, so tokens are not
-streamed as they are generated: a consumer never sees text that is then withdrawn).
+there; ``GET /v1/models`` lists the router's names (``router/auto``, the catalog's aliases) and the
+catalog's models. Errors use OpenAI's error shape with the router's code. ``stream: true`` answers in
+OpenAI's SSE chunk format once the answer was verified (the router verifies whole answers, and may
+escalate a weak one, so tokens are not streamed as they are generated: a consumer never sees text
+that is then withdrawn).
 
 Every gateway instance reads the whole reply topic and keeps the answers whose ids it published.
 """
@@ -30,6 +31,7 @@ from core import openai_wire as wire
 from core.catalog import load_catalog
 from core.config import Settings
 from core.errors import ConfigError
+from core.openai_params import AUTO
 from core.topics import TopicNames
 
 log = logging.getLogger(__name__)
@@ -151,9 +153,8 @@ class Gateway:
         return out
 
     async def list_models(self, request: web.Request) -> web.Response:
-        data = [{"id": "router/auto", "object": "model", "created": 0, "owned_by": "llm-router"}]
-        data += [{"id": name, "object": "model", "created": 0, "owned_by": provider}
-                 for name, provider in self.models.items()]
+        data = [{"id": name, "object": "model", "created": 0, "owned_by": owner}
+                 for name, owner in self.models.items()]
         return web.json_response({"object": "list", "data": data}, dumps=_dumps)
 
     async def ready(self, request: web.Request) -> web.Response:
@@ -175,8 +176,9 @@ def _error(status: int, code: str, message: str, kind: str = "invalid_request_er
 
 def create_gateway_app(settings: Settings) -> web.Application:
     catalog = load_catalog(settings.catalog_path, settings.catalog_placeholders(), settings.catalog_overrides)
+    names = {AUTO: "llm-router"} | dict.fromkeys(catalog.aliases, "llm-router")
     gateway = Gateway(settings, load_keys(settings.gateway_keys),
-                      {name: m.provider for name, m in catalog.models.items()})
+                      names | {name: m.provider for name, m in catalog.models.items()})
     app = web.Application(client_max_size=settings.max_request_bytes)
     app.on_startup.append(gateway.start)
     app.on_cleanup.append(gateway.stop)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 from collections.abc import Iterator
 
 import openai
@@ -47,6 +48,10 @@ def test_sync_completion_through_the_sdk(gateway: tuple[Stack, str]) -> None:
     assert reply.model != "router/auto"  # the model the router chose
     pinned = _client(base).chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "Hi."}])
     assert pinned.model == "gpt-4o-mini"
+    as_json = _client(base).chat.completions.create(model="claude-3-5-haiku", response_format={"type": "json_object"},
+                                                    messages=[{"role": "user", "content": "Name a colour."}])
+    assert as_json.model == "claude-3-5-haiku"
+    assert isinstance(json.loads(as_json.choices[0].message.content or ""), dict)
     with pytest.raises(openai.NotFoundError) as unknown:
         _client(base).chat.completions.create(model="gpt-9", messages=[{"role": "user", "content": "Hi."}])
     assert unknown.value.code == "model_not_found"
@@ -110,7 +115,9 @@ def test_async_and_streaming(gateway: tuple[Stack, str]) -> None:
 def test_models_keys_refusals_and_rate_limits(gateway: tuple[Stack, str]) -> None:
     _, base = gateway
     ids = [m.id for m in _client(base).models.list()]
-    assert ids[0] == "router/auto" and "gpt-4o-mini" in ids
+    assert ids[0] == "router/auto" and {"router/cheap", "router/best", "router/fast", "gpt-4o-mini"} <= set(ids)
+    fast = _client(base).chat.completions.create(model="router/fast", messages=[{"role": "user", "content": "hi"}])
+    assert fast.model == "gpt-4o-mini"  # the catalog's alias pins it
     with pytest.raises(openai.AuthenticationError) as no_key:
         _client(base, "sk-nobody").chat.completions.create(model="router/auto",
                                                            messages=[{"role": "user", "content": "hi"}])

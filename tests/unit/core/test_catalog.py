@@ -121,3 +121,25 @@ def test_cached_prompt_tokens_are_priced_at_the_cached_price(catalog: Catalog) -
     assert gpt4o.cost_usd(1_000, 0, cached_input_tokens=5_000) == pytest.approx(1_000 * 1.25 / 1e6)  # capped
     no_cache_price = catalog.model("llama-3-1-8b")
     assert no_cache_price.cost_usd(1_000_000, 0, 500_000) == no_cache_price.cost_usd(1_000_000, 0)
+
+
+def test_aliases_extend_the_builtin_ones_and_their_mistakes_are_named() -> None:
+    models = {"small": {"provider": "p", "tier": 1, "input_per_mtok": 1, "output_per_mtok": 1, "context_window": 9},
+              "big": {"provider": "p", "tier": 3, "input_per_mtok": 9, "output_per_mtok": 9, "context_window": 9}}
+    base = {"providers": {"p": {"wire": "openai", "base_url": "http://x"}}, "models": models}
+    ok = parse_catalog({**base, "aliases": {"fast": {"model": "small"}, "router/cheap": {"tier": 3}}})
+    assert ok.aliases["fast"].model == "small"
+    assert ok.aliases["router/cheap"].tier == 3 and ok.aliases["router/cheap"].quality_target is None  # replaced
+    assert ok.aliases["router/best"].min_tier == 3  # built in, from this catalog's tiers
+    bad = {"ghost": {"model": "nobody"}, "both": {"model": "small", "tier": 1}, "router/auto": {"tier": 1},
+           "big": {"tier": 1}, "t2": {"min_tier": 2}, "loose": {"quality_target": 2}, "typo": {"teir": 1}}
+    with pytest.raises(ConfigError) as info:
+        parse_catalog({**base, "aliases": bad}, "cat.toml")
+    text = str(info.value)
+    assert "cat.toml: aliases.ghost.model: unknown model 'nobody'" in text
+    assert "cat.toml: aliases.both: either model (pin it) or tier (route), not both" in text
+    assert "cat.toml: aliases.router/auto: 'router/auto' is the router's own choice and cannot be an alias" in text
+    assert "cat.toml: aliases.big: 'big' is a model's name and cannot be an alias" in text
+    assert "cat.toml: aliases.t2.min_tier: no model has tier 2" in text
+    assert "cat.toml: aliases.loose.quality_target: expected a share from 0 to 1, got 2" in text
+    assert "cat.toml: aliases.typo.teir: unknown key (did you mean 'tier'?)" in text

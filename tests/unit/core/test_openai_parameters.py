@@ -47,7 +47,7 @@ def test_values_out_of_range_are_named() -> None:
     assert "max_output_tokens, max_tokens: different output limits" in text
     assert "n: one answer per request is supported, got 2" in text
     assert "stream: responses on Kafka are whole messages" in text
-    assert "model: expected a catalog model's name or router/auto, got ['gpt-4o']" in text
+    assert "model: expected a catalog model's name or an alias such as router/auto, got ['gpt-4o']" in text
 
 
 @pytest.mark.parametrize("name", sorted(UNSUPPORTED))

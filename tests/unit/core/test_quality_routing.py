@@ -51,6 +51,17 @@ def test_the_dial_trades_quality_for_cost(catalog: Catalog) -> None:
     assert strict.model == "gpt-4o" and loose.tier == 1
 
 
+def test_an_alias_brings_its_dial_and_the_request_own_wins(catalog: Catalog) -> None:
+    view = Estimates({"gpt-4o": (0.9, 5000)}, default=(0.75, 5000))  # tight draws: the means decide
+    policy = RoutingPolicy(catalog)
+    cheap = policy.decide(job(tier=3, request_id="r-a1", model="router/cheap"), AllHealthy(), quality=view)
+    best = policy.decide(job(tier=1, request_id="r-a1", model="router/best"), AllHealthy(), quality=view)
+    strict = policy.decide(job(tier=3, request_id="r-a1", model="router/cheap", quality_target=0.99), AllHealthy(),
+                           quality=view)
+    assert (cheap.tier, best.tier, strict.model) == (1, 3, "gpt-4o")
+    assert cheap.reason.startswith("alias router/cheap:")
+
+
 def test_privacy_and_the_request_floor_still_bind(catalog: Catalog) -> None:
     view = Estimates({"claude-sonnet-4": (0.99, 50)}, default=(0.5, 20))
     pii = job(request_id="r-pii", data_policy=DataPolicy(pii=True))

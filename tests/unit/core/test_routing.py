@@ -194,6 +194,32 @@ def test_a_pinned_model_is_used_alone_or_refused_with_why(policy: RoutingPolicy,
     assert next_step(pinned, failed, limits, 0) is Step.BEST_EFFORT  # never escalated past the pinned model
 
 
+def test_aliases_route_their_way_and_a_model_alias_pins(catalog: Catalog) -> None:
+    from core.catalog import Alias
+    from core.catalog_ref import CatalogRef
+    from core.events import Verification
+    from core.verification import CascadeLimits, Step, next_step
+
+    aliases = catalog.aliases | {"house-fast": Alias("house-fast", model="gpt-4o-mini")}
+    policy = RoutingPolicy(replace(catalog, aliases=aliases))
+    cheap = policy.decide(job(3, model="router/cheap"), AllHealthy())  # the classifier said tier 3
+    assert (cheap.model, cheap.tier, cheap.pinned) == ("llama-3-1-8b", 1, False)
+    assert cheap.reason.startswith("alias router/cheap: cheapest eligible at tier 1")
+    best = policy.decide(job(1, model="router/best"), AllHealthy())
+    assert best.tier == policy.catalog.top_tier and best.reason.startswith("alias router/best:")
+    escalated = job(3, model="router/cheap")
+    escalated.decision, escalated.target_tier = cheap, 2
+    escalated.attempts.append(Attempt(1, cheap.model, cheap.provider, 1, "ok", 0, 1.0, content="x"))
+    limits = CascadeLimits(2, CatalogRef(policy.catalog))
+    assert next_step(escalated, Verification(0.0, False, "too_short"), limits, 0) is Step.ESCALATE
+    assert policy.decide(escalated, AllHealthy()).tier == 2  # escalation still climbs from the alias's tier
+    fast = policy.decide(job(3, model="house-fast"), AllHealthy())
+    assert (fast.model, fast.pinned, fast.reason) == ("gpt-4o-mini", True, "pinned by the request (alias house-fast)")
+    with pytest.raises(RoutingError, match="neither a catalog model nor an alias") as unknown:
+        policy.decide(job(1, model="router/fastest"), AllHealthy())
+    assert unknown.value.code == "model_not_found"
+
+
 def test_a_request_with_images_goes_only_to_models_that_see_them(policy: RoutingPolicy, catalog: Catalog) -> None:
     def with_image(url: str) -> list[dict]:
         return [{"role": "user", "content": [{"type": "text", "text": "what is in this picture?"},

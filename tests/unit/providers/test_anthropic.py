@@ -133,3 +133,30 @@ def test_tools_tool_calls_and_results_in_anthropic_terms() -> None:
     assert reply.finish_reason == "tool_calls"
     assert reply.tool_calls == [{"id": "toolu_9", "type": "function",
                                  "function": {"name": "get_weather", "arguments": '{"city": "Rome"}'}}]
+
+
+async def test_response_format_native_schema_or_an_instruction(catalog: Catalog) -> None:
+    from dataclasses import replace
+
+    from providers.anthropic import JSON_INSTRUCTION
+    bodies: list[dict] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        bodies.append(orjson.loads(request.content))
+        return httpx.Response(200, json=_reply())
+
+    schema = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
+    as_schema = {"type": "json_schema", "json_schema": {"name": "n", "schema": schema}}
+    provider, sonnet = _provider(catalog, handler), catalog.model("claude-sonnet-4")
+    native = replace(sonnet, capabilities=(*sonnet.capabilities, "structured_outputs"))
+    await provider.complete(native, replace(REQ, response_format=as_schema), 5.0)
+    await provider.complete(sonnet, replace(REQ, response_format=as_schema), 5.0)
+    await provider.complete(native, replace(REQ, response_format={"type": "json_object"}), 5.0)
+    await provider.complete(sonnet, replace(REQ, response_format={"type": "text"}), 5.0)
+    assert bodies[0]["output_config"] == {"format": {"type": "json_schema", "schema": schema}}
+    assert bodies[0]["system"] == "be brief"  # constrained decoding: no instruction needed
+    assert "output_config" not in bodies[1]
+    assert bodies[1]["system"] == (f"be brief\n\n{JSON_INSTRUCTION} It must satisfy this JSON Schema: "
+                                   '{"properties": {"n": {"type": "integer"}}, "required": ["n"], "type": "object"}')
+    assert bodies[2]["system"] == f"be brief\n\n{JSON_INSTRUCTION}" and "output_config" not in bodies[2]
+    assert bodies[3]["system"] == "be brief" and "output_config" not in bodies[3]
