@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from core.catalog import Catalog, ModelSpec
+from core.catalog import Alias, Catalog, ModelSpec
 from core.catalog_ref import CatalogRef, as_ref
 from core.errors import RoutingError
 from core.events import Candidate, Decision, Job
@@ -91,15 +91,26 @@ class RoutingPolicy:
             self._ordered_for = (self.ref.version, ordered)
         return ordered
 
-    def target_tier(self, job: Job, start: int | None = None) -> int:
-        """Classifier tier (or an alias's ``start``), raised by low confidence (cold start), request
-        floors and escalations."""
+    def target_tier(self, job: Job) -> int:
+        """Classifier tier (or a routing alias's starting tier), raised by low confidence (cold
+        start), request floors (and the alias's), and escalations."""
         c = job.classification
-        classified = self.catalog.top_tier if c is None else c.tier + int(c.low_confidence)
-        tier = classified if start is None else start
+        alias = self._routing_alias(job)
+        tier = self.catalog.top_tier if c is None else c.tier + int(c.low_confidence)
+        if alias is not None and alias.tier is not None:
+            tier = alias.tier
         req = job.request
-        tier = max(tier, req.quality_floor or 0, req.preferred_tier or 0, job.target_tier)
+        floor = (alias.min_tier or 0) if alias is not None else 0
+        tier = max(tier, req.quality_floor or 0, req.preferred_tier or 0, job.target_tier, floor)
         return min(max(tier, self.catalog.tiers[0]), self.catalog.top_tier)
+
+    def _routing_alias(self, job: Job) -> Alias | None:
+        """The alias the request's ``model`` names, when it routes rather than pins."""
+        name = job.request.model
+        if name is None or name in self.catalog.models:
+            return None
+        alias = self.catalog.aliases.get(name)
+        return alias if alias is not None and alias.model is None else None
 
     def decide(self, job: Job, health: HealthView, spend: SpendView | None = None, now_ms: int = 0,
                quality: QualityView | None = None) -> Decision:
@@ -115,17 +126,17 @@ class RoutingPolicy:
             if alias is not None:
                 pinned.reason += f" (alias {name})"
             return pinned
-        req = job.request
+        req = job.request  # the alias's floor and starting tier apply through target_tier
         job = replace(job, request=replace(
             req, quality_target=alias.quality_target if req.quality_target is None else req.quality_target,
             quality_floor=max(req.quality_floor or 0, alias.min_tier or 0) or None))
-        decision = self._route(job, health, spend, now_ms, quality, start=alias.tier)
+        decision = self._route(job, health, spend, now_ms, quality)
         decision.reason = f"alias {name}: {decision.reason}"
         return decision
 
     def _route(self, job: Job, health: HealthView, spend: SpendView | None, now_ms: int,
-               quality: QualityView | None, start: int | None = None) -> Decision:
-        target = self.target_tier(job, start)
+               quality: QualityView | None) -> Decision:
+        target = self.target_tier(job)
         remaining, downgraded = self._budget(job, spend or NoSpend(), now_ms)
         if downgraded and not job.escalations:
             target = max(self.catalog.tiers[0], target - 1)
@@ -172,10 +183,12 @@ class RoutingPolicy:
     def _by_quality(self, job: Job, candidates: list[Candidate], quality: QualityView, health: HealthView,
                     now_ms: int) -> tuple[Candidate, str, bool] | None:
         """The cheapest model whose estimated quality is within ``1 - quality_target`` of the best
-        estimate, among the tier rule's own choice and the models the memory has evidence on here
-        (any tier at or above the request's floor). A model with no evidence is never preferred on
-        its prior alone (the prior says a frontier model always suffices): the tier rule keeps its
-        say until verdicts, or exploration, show otherwise. None: the tier rule decides."""
+        estimate, among the eligible models at any tier at or above the request's floor. Where the
+        memory has no verdicts near the prompt, a model's estimate is its calibrated prior (the
+        classifier's P(the request needs no more than this model's tier)), so the dial trades
+        quality for cost from the first request, on the classifier's word, and a cold start is the
+        prior alone. A share of decisions (``explore_share``) goes to a model with too little
+        evidence here, so that it is learned. None: no eligible model (the tier rule says why)."""
         req, q = job.request, self.catalog.quality
         floor = max(req.quality_floor or 0, req.preferred_tier or 0)
         pool = [c for c in candidates if c.skipped in (None, "below_tier") and c.tier >= floor]
@@ -186,18 +199,15 @@ class RoutingPolicy:
         for c in pool:
             e = estimates[c.model]
             c.quality, c.evidence = round(e.p, 4), round(e.evidence, 2)
-        known = [c for c in pool if c.evidence >= q.min_evidence or c is default]
         share = q.target_for(req.tenant, req.quality_target)
         u = stable_unit(f"{req.request_id}\x1f{len(job.escalations)}")
-        unknown = [c for c in pool if c not in known]
+        unknown = [c for c in pool if c.evidence < q.min_evidence and c is not default]
         if unknown and u < q.explore_share:  # a model with too little evidence here: learn it
             chosen = unknown[int(u / q.explore_share * len(unknown)) % len(unknown)]
             why, explored = f"explored: {chosen.model} has evidence {chosen.evidence:.1f} here", True
-        elif len(known) < 2:
-            return None  # the tier rule decides (and says why each model lost)
         else:
-            chosen, why, explored = self._cheapest_good(known, share, health, req.request_id, len(job.escalations))
-        best = max(c.quality or 0.0 for c in known)
+            chosen, why, explored = self._cheapest_good(pool, share, health, req.request_id, len(job.escalations))
+        best = max(c.quality or 0.0 for c in pool)
         for c in pool:
             if c is not chosen:
                 c.skipped = "lower_quality" if (c.quality or 0.0) < best - (1.0 - share) - 1e-9 else "not_cheapest"

@@ -205,6 +205,8 @@ def test_aliases_route_their_way_and_a_model_alias_pins(catalog: Catalog) -> Non
     cheap = policy.decide(job(3, model="router/cheap"), AllHealthy())  # the classifier said tier 3
     assert (cheap.model, cheap.tier, cheap.pinned) == ("llama-3-1-8b", 1, False)
     assert cheap.reason.startswith("alias router/cheap: cheapest eligible at tier 1")
+    assert policy.target_tier(job(3, model="router/cheap")) == 1  # what the decision row records as the target
+    assert policy.target_tier(job(1, model="router/best")) == policy.catalog.top_tier
     best = policy.decide(job(1, model="router/best"), AllHealthy())
     assert best.tier == policy.catalog.top_tier and best.reason.startswith("alias router/best:")
     escalated = job(3, model="router/cheap")
