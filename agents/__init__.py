@@ -1,8 +1,11 @@
-"""Thin Faust wrappers, one per stage: read a batch, call the stage function, send its output.
+"""Thin Faust wrappers, one per stage: read a batch, hand it to the stage object, send its output.
 
-Agents get everything through ``Deps`` and send through an ``Outbox``; they never import
-``streams``, ``providers`` or ``models``. An exception must never escape an agent (Faust
-would ack and so skip the message): each agent's last-resort handler answers the request.
+The stages are built once (``core.pipeline``) and agents send through an ``Outbox``; agents never
+import ``streams``, ``providers`` or ``models``. One helper owns what every stage needs around its
+work: ``in_batches`` (a batch is acked only once the broker took what it caused), ``admitted``
+(an unreadable or impossible internal event is set aside on the DLQ, a replay is skipped) and
+``guarded`` (a bug answers the request ``internal_error`` instead of escaping: Faust would ack,
+and so skip, the message).
 """
 
 from __future__ import annotations
@@ -11,46 +14,19 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from core.clock import Clock
 from core.dedup import SeenCache, round_key
-from core.drift import DriftMonitor
 from core.events import Job
-from core.ingress import Ingress
-from core.invocation import Invoker
 from core.log_context import about
 from core.messages import Incoming, Out
-from core.ports import Classifier, HealthView, Outbox, QualityView, RowWriter, SpendView, Verifier
-from core.routing import RoutingPolicy
+from core.pipeline import Pipeline
+from core.ports import Outbox, RowWriter
 from core.stages import dead_letter, internal_error
 from core.topics import TopicNames
-from core.verification import CascadeLimits
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class PipelineDeps:
-    names: TopicNames
-    ingress: Ingress
-    classifier: Classifier
-    policy: RoutingPolicy
-    health: HealthView
-    spend: SpendView
-    invoker: Invoker
-    limits: CascadeLimits
-    clock: Clock
-    outbox: Outbox
-    drift: DriftMonitor | None = None
-    store_prompts: bool = False
-    verifier: Verifier | None = None
-    worker: str = ""
-    max_in_flight: int = 2000  # provider calls in flight per worker
-    seen: SeenCache = field(default_factory=SeenCache)
-    quality: QualityView | None = None  # the quality memory's estimates (None: the tier rule alone)
-    batch: int = 500  # per-stage batch (classify, route, verify)
-    within_s: float = 0.005
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,44 +124,77 @@ def _calling(acks: list[Callable[[], None]]) -> Callable[[], None]:
     return done
 
 
-EventCheck = Callable[[Job], "str | None"]
+class JobStage(Protocol):
+    """What ``jobs`` needs of a stage (``core.pipeline.Route`` and ``Verify``)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def check(self, job: Job) -> str | None: ...
+
+    def prepare(self, jobs: Sequence[Job]) -> None: ...
+
+    def step(self, job: Job) -> list[Out]: ...
 
 
-async def each_job(events: Sequence[Any], step: Callable[[Job], list[Out]], deps: PipelineDeps,
-                   log: logging.Logger, stage: str, check: EventCheck,
-                   decoded: Sequence[Job | Exception] | None = None) -> None:
-    """Run a per-request step over a batch, skipping replays. An unreadable or impossible event
-    is set aside on the internal DLQ; a bug answers the request instead of escaping.
-    ``decoded``: the batch already decoded by ``decode_all`` (so it is not decoded twice)."""
+class Checked(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    def check(self, job: Job) -> str | None: ...
+
+
+async def in_batches(stream: Any, p: Pipeline, handle: Callable[[Sequence[Any]], list[Out]]) -> None:
+    """Every batch of ``stream`` through ``handle``; its messages are sent together and the batch
+    is acked once the broker took them all (see ``batches``)."""
+    async for events in batches(stream, p.tuning.batch, p.tuning.within_s):
+        await p.outbox.send_all(handle(events), release(events))
+
+
+def jobs(events: Sequence[Any], stage: JobStage, p: Pipeline) -> list[Out]:
+    """A per-request stage over a batch of internal events: each admitted job's step, guarded."""
+    decoded = decode_all(events)
+    stage.prepare([j for j in decoded if isinstance(j, Job)])
     outs: list[Out] = []
-    now = deps.clock.now_ms()
-    for e, job in zip(events, decoded if decoded is not None else decode_all(events), strict=True):
+    now = p.clock.now_ms()
+    for e, one in zip(events, decoded, strict=True):
+        job, instead = admitted(e, one, stage, p, now)
+        outs.extend(instead if job is None else guarded(e, job, stage.name, p, stage.step))
+    return outs
+
+
+def admitted(event: Any, decoded: Job | Exception, stage: Checked, p: Pipeline, now_ms: int
+             ) -> tuple[Job | None, list[Out]]:
+    """The job to work on, or None and what to send instead: a dead letter for an unreadable or
+    impossible event (never acted on), nothing for a replay of work this worker already did."""
+    try:
+        if isinstance(decoded, Exception):
+            raise decoded
+        problem = stage.check(decoded)
+    except Exception as exc:  # noqa: BLE001 - whatever the bytes were, they are set aside
+        return None, dead_letter(incoming(event), stage.name, "invalid_internal_event",
+                                 f"unreadable job ({type(exc).__name__}: {str(exc)[:200]})", p.names, now_ms)
+    if problem is not None:
+        log.warning("%s refused a job from %s: %s", stage.name, event.message.topic, problem)
+        rid = decoded.request_id if isinstance(decoded.request_id, str) else ""
+        return None, dead_letter(incoming(event), stage.name, "invalid_internal_event", problem, p.names, now_ms, rid)
+    if not p.seen.first(round_key(stage.name, decoded), now_ms):
+        return None, []
+    return decoded, []
+
+
+def guarded(event: Any, job: Job, stage: str, p: Pipeline, step: Callable[[Job], list[Out]]) -> list[Out]:
+    """``step(job)``, its log lines naming the request; a bug answers the request instead of escaping."""
+    with about(stage, job.request_id, job.request.tenant):
         try:
-            if isinstance(job, Exception):
-                raise job
-            problem = check(job)
-        except Exception as exc:  # noqa: BLE001 - whatever the bytes were, they are set aside
-            outs.extend(dead_letter(incoming(e), stage, "invalid_internal_event",
-                                    f"unreadable job ({type(exc).__name__}: {str(exc)[:200]})", deps.names, now))
-            continue
-        if problem is not None:
-            log.warning("%s refused a job from %s: %s", stage, e.message.topic, problem)
-            outs.extend(dead_letter(incoming(e), stage, "invalid_internal_event", problem, deps.names, now,
-                                    job.request_id if isinstance(job.request_id, str) else ""))
-            continue
-        with about(stage, job.request_id, job.request.tenant):
-            try:
-                if not deps.seen.first(round_key(stage, job), now):
-                    continue
-                outs.extend(step(job))
-            except Exception as exc:
-                log.exception("stage failed")
-                outs.extend(internal_error(e.value, exc, deps.names, deps.clock.now_ms()))
-    await deps.outbox.send_all(outs, release(events))
+            return step(job)
+        except Exception as exc:
+            log.exception("%s failed", stage)
+            return internal_error(event.value, exc, p.names, p.clock.now_ms())
 
 
 def decode_all(events: Sequence[Any]) -> list[Job | Exception]:
-    """Each event's job, or the error that decoding it raised (``each_job`` sets those aside)."""
+    """Each event's job, or the error that decoding it raised (``admitted`` sets those aside)."""
     out: list[Job | Exception] = []
     for e in events:
         try:

@@ -14,48 +14,35 @@ import asyncio
 import logging
 from typing import Any
 
-from agents import PipelineDeps, SendBuffer, incoming
-from core import event_checks
-from core.dedup import round_key
-from core.events import Job
+from agents import SendBuffer, admitted, decode_all
 from core.log_context import about
-from core.stages import dead_letter, internal_error, invoke
+from core.pipeline import Pipeline
+from core.stages import internal_error
 
 log = logging.getLogger(__name__)
 
 
-def register(app: Any, source: Any, deps: PipelineDeps) -> Any:
-    names, invoker, clock = deps.names, deps.invoker, deps.clock
-    buffer = SendBuffer(deps.outbox)
+def register(app: Any, source: Any, p: Pipeline) -> Any:
+    stage = p.invoke
+    buffer = SendBuffer(p.outbox)
 
     async def one(event: Any) -> None:
-        raw = event.value
-        try:
-            job = Job.decode(raw)
-            problem = event_checks.for_invoking(job, deps.policy)
-        except Exception as exc:  # noqa: BLE001 - whatever the bytes were, they are set aside
-            problem, job = f"unreadable job ({type(exc).__name__}: {str(exc)[:200]})", None
-        if problem is not None or job is None:
-            problem = problem or "unreadable job"
-            log.warning("invoke refused a job from %s: %s", event.message.topic, problem)
-            rid = job.request_id if job is not None and isinstance(job.request_id, str) else ""
-            await buffer.add(dead_letter(incoming(event), "invoke", "invalid_internal_event", problem, names,
-                                         clock.now_ms(), rid), event.ack)
+        job, outs = admitted(event, decode_all([event])[0], stage, p, p.clock.now_ms())
+        if job is None and not outs:
+            event.ack()  # a replay of a call this worker already made
             return
-        with about("invoke", job.request_id, job.request.tenant):  # this task's log lines name the request
-            try:
-                if not deps.seen.first(round_key("invoke", job), clock.now_ms()):
-                    event.ack()  # a replay of a call this worker already made
-                    return
-                outs = await invoke(job, invoker, names, deps.worker)
-            except Exception as exc:
-                log.exception("invoke failed")
-                outs = internal_error(raw, exc, names, clock.now_ms())
+        if job is not None:
+            with about("invoke", job.request_id, job.request.tenant):  # this task's log lines name the request
+                try:
+                    outs = await stage.step(job)
+                except Exception as exc:
+                    log.exception("invoke failed")
+                    outs = internal_error(event.value, exc, p.names, p.clock.now_ms())
         await buffer.add(outs, event.ack)  # acked once the broker took every message (or a refusal record)
 
     @app.agent(source, name="invoke", concurrency=1)
     async def invoke_agent(stream: Any) -> None:
-        slots = asyncio.Semaphore(deps.max_in_flight)
+        slots = asyncio.Semaphore(p.tuning.max_in_flight)
         running: set[asyncio.Task[None]] = set()
         sender = buffer.start()
 

@@ -84,8 +84,8 @@ def create_pipeline_app(
     topics = TopicDirectory(settings.kafka_bootstrap, settings.kafka_client_kwargs())
     outbox = FaustOutbox(app, TopicNames(settings.topic_prefix))
     rt = make_runtime(outbox, topics.exists)
-    deps = rt.deps
-    metrics = serve_metrics(app, deps.health, deps.names.outcomes)
+    p = rt.pipeline
+    metrics = serve_metrics(app, p.route.health, p.names.outcomes)
     outbox.observe = metrics.observe
 
     @app.task
@@ -105,18 +105,18 @@ def create_pipeline_app(
 
     @app.task
     async def follow_spend() -> None:
-        await ledger.follow(settings.kafka_bootstrap, deps.names.outcomes, rt.ledger, deps.clock, rt.memory,
-                            deps.names.feedback, **settings.kafka_client_kwargs())
+        await ledger.follow(settings.kafka_bootstrap, p.names.outcomes, rt.ledger, p.clock, rt.memory,
+                            p.names.feedback, **settings.kafka_client_kwargs())
 
     @app.timer(interval=2.0)
     async def reload_catalog() -> None:
         rt.reloader.check()
 
-    n = deps.names
-    classify.register(app, raw_topic(app, n.requests, *(n.tenant_requests(t) for t in settings.tenant_topics)), deps)
-    route.register(app, raw_topic(app, n.classified, n.escalations), deps)
-    invoke.register(app, raw_topic(app, n.routed), deps)
-    verify.register(app, raw_topic(app, n.invoked), deps)
+    n = p.names
+    classify.register(app, raw_topic(app, n.requests, *(n.tenant_requests(t) for t in settings.tenant_topics)), p)
+    route.register(app, raw_topic(app, n.classified, n.escalations), p)
+    invoke.register(app, raw_topic(app, n.routed), p)
+    verify.register(app, raw_topic(app, n.invoked), p)
     add_health(app, "pipeline", settings, metrics)
     return app
 

@@ -9,17 +9,19 @@ from dataclasses import dataclass
 
 import httpx
 
-from agents import PipelineDeps, SinkDeps
+from agents import SinkDeps
 from core.budget import Ledger
 from core.catalog import load_catalog
 from core.catalog_ref import CatalogRef
 from core.clock import SystemClock
 from core.config import Settings
+from core.dedup import SeenCache
 from core.drift import DriftMonitor
 from core.health import HealthBoard
 from core.ingress import Ingress
 from core.invocation import Invoker, RetryPolicy
 from core.outcomes import reference_rows
+from core.pipeline import Classify, Invoke, Pipeline, Route, Tuning, Verify
 from core.ports import Outbox
 from core.quality_memory import MemoryView, QualityMemory
 from core.reply_topics import ReplyTopics
@@ -38,7 +40,7 @@ from streams.reload import CatalogReloader
 class PipelineRuntime:
     """Everything a pipeline worker builds at start-up."""
 
-    deps: PipelineDeps
+    pipeline: Pipeline
     clients: list[httpx.AsyncClient]
     ledger: Ledger
     reloader: CatalogReloader
@@ -58,29 +60,23 @@ def pipeline_runtime(settings: Settings, outbox: Outbox,
     invoker = Invoker(ref, providers, clock, RetryPolicy(settings.max_attempts_per_model), board)
     names = TopicNames(settings.topic_prefix)
     reply_topics = ReplyTopics(names, _ReplyPatterns(ref), settings.app_id)
-    deps = PipelineDeps(
-        names=names,
-        ingress=Ingress(names, reply_topics, topic_exists, settings.max_request_bytes,
-                        shared_requests=settings.shared_requests),
-        classifier=classifier,
-        drift=DriftMonitor(classifier.training_distribution, classifier.version, worker,
-                           settings.drift_window_s * 1000),
-        policy=policy,
-        health=board,
-        spend=ledger,
-        invoker=invoker,
-        limits=CascadeLimits(settings.max_escalations, ref, settings.verify_thresholds),
-        verifier=LgbmVerifier(settings.model_dir),
-        clock=clock,
-        outbox=outbox,
-        max_in_flight=settings.max_in_flight,
-        worker=worker,
-        store_prompts=settings.store_prompts,
-        quality=None if memory is None else MemoryView(memory, lambda m: ref.current.models[m].tier),
+    seen = SeenCache()  # one per worker: no stage works twice on a job this worker already handled
+    ingress = Ingress(names, reply_topics, topic_exists, settings.max_request_bytes,
+                      shared_requests=settings.shared_requests)
+    drift = DriftMonitor(classifier.training_distribution, classifier.version, worker, settings.drift_window_s * 1000)
+    quality = None if memory is None else MemoryView(memory, lambda m: ref.current.models[m].tier)
+    limits = CascadeLimits(settings.max_escalations, ref, settings.verify_thresholds)
+    pipeline = Pipeline(
+        classify=Classify(ingress, classifier, names, clock, seen, drift, settings.store_prompts),
+        route=Route(policy, board, ledger, names, clock, quality),
+        invoke=Invoke(invoker, policy, names, worker),
+        verify=Verify(limits, policy, names, clock, LgbmVerifier(settings.model_dir)),
+        names=names, clock=clock, outbox=outbox, seen=seen,
+        tuning=Tuning(max_in_flight=settings.max_in_flight),
     )
     reloader = CatalogReloader(settings.catalog_path, settings.catalog_placeholders(), ref, memory,
                                settings.catalog_overrides)
-    return PipelineRuntime(deps, clients, ledger, reloader, memory)
+    return PipelineRuntime(pipeline, clients, ledger, reloader, memory)
 
 
 class _ReplyPatterns(Mapping[str, tuple[str, ...]]):

@@ -8,20 +8,23 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import faust
 import orjson
 import pytest
 
-from agents import PipelineDeps, SinkDeps, classify, feedback, invoke, route, sink, verify
+from agents import SinkDeps, classify, feedback, invoke, route, sink, verify
 from core.catalog import Catalog
 from core.catalog_ref import CatalogRef
+from core.dedup import SeenCache
 from core.events import Classification
 from core.ingress import Ingress
 from core.invocation import Invoker, RetryPolicy
 from core.messages import Out
 from core.outcomes import COLUMNS, encode
+from core.pipeline import Classify, Invoke, Pipeline, Route, Tuning, Verify
 from core.ports import AllHealthy
 from core.reply_topics import ReplyTopics
 from core.request import Request
@@ -68,15 +71,18 @@ def _topic(app: faust.App, name: str) -> Any:
     return app.topic(name, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
 
 
-def _deps(catalog: Catalog, outbox: RecordingOutbox, **overrides: Any) -> PipelineDeps:
+def _deps(catalog: Catalog, outbox: RecordingOutbox, provider: Any = None, classifier: Any = None) -> Pipeline:
+    """The pipeline as the worker builds it (streams.runtime), on fakes of our own ports."""
     ref, clock = CatalogRef(catalog), FakeClock()
-    provider = overrides.pop("provider", ScriptedProvider({}))
-    invoker = Invoker(ref, {p: provider for p in catalog.providers}, clock, RetryPolicy(1))
-    base: dict[str, Any] = dict(
-        names=NAMES, ingress=Ingress(NAMES, ReplyTopics(NAMES, catalog.reply_topics, "wiring"), None),
-        classifier=StubClassifier(), policy=RoutingPolicy(ref), health=AllHealthy(), spend=FixedSpend(0, 0),
-        invoker=invoker, limits=CascadeLimits(2, ref), clock=clock, outbox=outbox, within_s=0.001)
-    return PipelineDeps(**{**base, **overrides})
+    invoker = Invoker(ref, {p: provider or ScriptedProvider({}) for p in catalog.providers}, clock, RetryPolicy(1))
+    ingress = Ingress(NAMES, ReplyTopics(NAMES, catalog.reply_topics, "wiring"), None)
+    policy, seen = RoutingPolicy(ref), SeenCache()
+    return Pipeline(
+        classify=Classify(ingress, classifier or StubClassifier(), NAMES, clock, seen),
+        route=Route(policy, AllHealthy(), FixedSpend(0, 0), NAMES, clock),
+        invoke=Invoke(invoker, policy, NAMES, "w"),
+        verify=Verify(CascadeLimits(2, ref), policy, NAMES, clock),
+        names=NAMES, clock=clock, outbox=outbox, seen=seen, tuning=Tuning(within_s=0.001))
 
 
 def _request(rid: str, content: str = "hi") -> bytes:
@@ -160,6 +166,42 @@ async def test_invoke_answers_a_provider_bug_instead_of_escaping(app: faust.App,
     assert orjson.loads(outbox.on(NAMES.responses)[0].value)["error"]["code"] == "internal_error"
 
 
+async def test_invoke_sets_aside_a_forged_job_and_calls_once_per_round(app: faust.App, catalog: Catalog) -> None:
+    calls: list[str] = []
+
+    class Counting(ScriptedProvider):
+        async def complete(self, model: Any, request: Any, timeout_s: float) -> Any:
+            calls.append(model.name)
+            return await super().complete(model, request, timeout_s)
+
+    outbox = RecordingOutbox()
+    deps = _deps(catalog, outbox, provider=Counting({}))
+    routed = await _routed(catalog, "r11")
+    forged = orjson.loads(routed.value)
+    forged["decision"]["model"] = "gpt-9"  # a model the catalog does not have
+    agent = invoke.register(app, _topic(app, "w.in"), deps)
+    messages = [(b"f", orjson.dumps(forged)), (routed.key, routed.value), (routed.key, routed.value)]
+    await _feed(agent, messages, lambda: bool(outbox.on(NAMES.internal_dlq)) and bool(outbox.on(NAMES.invoked)),
+                "a dead letter and an invoked job")
+    assert len(calls) == 1 and len(outbox.on(NAMES.invoked)) == 1  # the replayed copy made no second call
+
+
+async def test_verify_sets_aside_garbage_and_answers_a_verifier_bug(app: faust.App, catalog: Catalog) -> None:
+    class Broken:
+        def score(self, *args: Any, **kwargs: Any) -> float:
+            raise RuntimeError("verifier bug")
+
+    outbox = RecordingOutbox()
+    deps = _deps(catalog, outbox)
+    deps = replace(deps, verify=replace(deps.verify, verifier=Broken()))
+    invoked = await _invoked(catalog, "r12", deps)
+    agent = verify.register(app, _topic(app, "w.in"), deps)
+    await _feed(agent, [(b"g", b"\x00garbage"), (invoked.key, invoked.value)],
+                lambda: bool(outbox.on(NAMES.internal_dlq)) and bool(outbox.on(NAMES.responses)),
+                "a dead letter and a response")
+    assert orjson.loads(outbox.on(NAMES.responses)[0].value)["error"]["code"] == "internal_error"
+
+
 async def test_verify_escalates_an_empty_answer(app: faust.App, catalog: Catalog) -> None:
     outbox = RecordingOutbox()
     deps = _deps(catalog, outbox, provider=ScriptedProvider({m: [ok("   ")] for m in catalog.models}))
@@ -216,11 +258,9 @@ async def _routed(catalog: Catalog, rid: str) -> Out:
     return _first(outs, NAMES.routed)
 
 
-async def _invoked(catalog: Catalog, rid: str, deps: PipelineDeps) -> Out:
+async def _invoked(catalog: Catalog, rid: str, deps: Pipeline) -> Out:
     from core.events import Job
-    from core.stages import invoke as invoke_step
-
     routed = await _routed(catalog, rid)
-    outs = await invoke_step(Job.decode(routed.value), deps.invoker, NAMES, "w")
+    outs = await deps.invoke.step(Job.decode(routed.value))
     return _first(outs, NAMES.invoked)
 
