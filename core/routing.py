@@ -219,7 +219,9 @@ class RoutingPolicy:
         """The cheapest model within ``1 - share`` of the best, judged on a Thompson draw from each
         estimate (Beta with the evidence as its weight), so an uncertain estimate gets tried in
         proportion to its chance of being right; the draw is seeded by the request, so a replay
-        repeats it. ``explored`` says the draw chose other than the estimates' means would."""
+        repeats it. A model with less than ``min_evidence`` here is judged on its estimate (the
+        prior, mostly) rather than a draw that would be nearly uniform: ``explore_share`` tries it.
+        ``explored`` says the draw chose other than the estimates' means would."""
 
         def pick(values: dict[str, float]) -> Candidate:
             floor_q = max(values.values()) - (1.0 - share)
@@ -232,8 +234,10 @@ class RoutingPolicy:
             chosen, drawn = greedy, means
         else:
             rng = np.random.default_rng(zlib.crc32(f"{request_id}\x1f{round_no}\x1fts".encode()))
+            min_evidence = self.catalog.quality.min_evidence
             drawn = {c.model: float(rng.beta(means[c.model] * (c.evidence + 2) + 0.5,
-                                             (1 - means[c.model]) * (c.evidence + 2) + 0.5)) for c in known}
+                                             (1 - means[c.model]) * (c.evidence + 2) + 0.5))
+                     if c.evidence >= min_evidence else means[c.model] for c in known}
             chosen = pick(drawn)
         why = (f"cheapest within {1 - share:.2f} of the best estimated quality ({means[chosen.model]:.2f} vs "
                f"{max(means.values()):.2f}; evidence {chosen.evidence:.1f})")

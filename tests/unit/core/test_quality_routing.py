@@ -128,3 +128,10 @@ def test_thompson_can_be_switched_off(catalog: Catalog) -> None:
     view = Estimates({"llama-3-1-8b": (0.80, 4.0), "gpt-4o": (0.88, 4.0)}, default=(0.3, 0.0))
     ids = [f"r-g{i}" for i in range(200) if stable_unit(f"r-g{i}\x1f0") >= catalog.quality.explore_share]
     assert {greedy.decide(job(request_id=r), AllHealthy(), quality=view).model for r in ids} == {"gpt-4o"}
+
+
+def test_too_little_evidence_is_judged_on_the_estimate_not_a_nearly_uniform_draw(catalog: Catalog) -> None:
+    policy = RoutingPolicy(catalog)
+    ids = [f"r-u{i}" for i in range(300) if stable_unit(f"r-u{i}\x1f0") >= catalog.quality.explore_share]
+    view = Estimates({"llama-3-1-8b": (0.80, 1.0), "gpt-4o": (0.88, 1.0)}, default=(0.3, 2000.0))
+    assert {policy.decide(job(request_id=r), AllHealthy(), quality=view).model for r in ids} == {"gpt-4o"}
