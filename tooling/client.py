@@ -164,10 +164,11 @@ async def closed_loop(bootstrap: str, requests_topic: str, responses_topic: str,
 
 
 async def http_closed_loop(base_url: str, api_key: str, n: int, concurrency: int,
-                           prefix: str = "gw-") -> dict[str, Any]:
-    """``closed_loop`` through the OpenAI-compatible gateway: ``concurrency`` callers, each sending
-    its next chat completion when the last one came back; latency per request at the client."""
-    import httpx  # noqa: PLC0415 - only the gateway load needs an HTTP client
+                           prefix: str = "gw-", model: str = "router/auto") -> dict[str, Any]:
+    """``closed_loop`` over HTTP: ``concurrency`` callers, each sending its next chat completion
+    when the last one came back; latency per request at the client. Through the OpenAI-compatible
+    gateway, or (``model`` a provider's own) straight at a provider: the physical reference."""
+    import httpx  # noqa: PLC0415 - only the HTTP load needs an HTTP client
 
     latencies: list[float] = []
     errors = 0
@@ -179,7 +180,7 @@ async def http_closed_loop(base_url: str, api_key: str, n: int, concurrency: int
         async def caller() -> None:
             nonlocal errors
             for i in todo:
-                body = {"model": "router/auto", "messages": [{"role": "user", "content": f"Say hi #{prefix}{i}"}]}
+                body = {"model": model, "messages": [{"role": "user", "content": f"Say hi #{prefix}{i}"}]}
                 t = time.monotonic()
                 r = await client.post("/chat/completions", json=body)
                 if r.status_code == 200:

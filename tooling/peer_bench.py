@@ -49,10 +49,33 @@ def litellm_run(python: Path, api_base: str, n: int, concurrency: int) -> dict[s
 
 def _pipeline_fast(st: Stack, n: int, label: str) -> dict[str, Any]:
     _phase(st, f"warm-{label}-", 500, None)
+    procs = _procs(st)
+    cpu0 = {k: p.cpu_seconds() for k, p in procs.items()}
     burst = _phase(st, f"burst-{label}-", n, None)
+    per_1000 = {k: round(1000 * (p.cpu_seconds() - cpu0[k]) / max(1, burst["answered"]), 2) for k, p in procs.items()}
     rate = max(50.0, round(burst["rps"] * 0.4, -1))  # below saturation: overhead, not queueing
     paced = _phase(st, f"paced-{label}-", min(n, int(rate * 10)), rate)
-    return {"rps": burst["rps"], "p50_ms": paced["p50_ms"], "p99_ms": paced["p99_ms"], "paced_rate": rate}
+    return {"rps": burst["rps"], "p50_ms": paced["p50_ms"], "p99_ms": paced["p99_ms"], "paced_rate": rate,
+            "cpu_s_per_1000": per_1000}
+
+
+def _procs(st: Stack) -> dict[str, Proc]:
+    found = {"sink": st.sink, "simulator": st.sim, **{p.name: p for p in st.pipelines}}
+    procs = {k: v for k, v in found.items() if v is not None}
+    if st.broker is not None:
+        procs["kafka"] = Proc("kafka", st.broker.process, st.broker.log_path)
+    return procs
+
+
+def projection(per_1000: dict[str, float], workers: int) -> tuple[float, str]:
+    """Requests/s with ``workers`` pipeline workers, every process on one core of its own (the sink,
+    the broker and the simulator one each), from CPU seconds per 1,000 requests: the process that
+    runs out of its core first sets the figure."""
+    pipeline = sum(v for k, v in per_1000.items() if k.startswith("pipeline")) or 1e-9
+    limits = {"pipeline workers": workers * 1000 / pipeline}
+    limits.update({k: 1000 / v for k, v in per_1000.items() if not k.startswith("pipeline") and v > 0})
+    first = min(limits, key=lambda k: limits[k])
+    return round(limits[first], 1), first
 
 
 def _gateway(st: Stack, run_dir: Path, n: int, concurrency: int) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -100,6 +123,8 @@ def run_peer_bench(settings: Settings, n: int) -> int:
         msgs = _requests("slow-", 4000)
         r["pipeline_slow"] = run(closed_loop(st.settings.kafka_bootstrap, st.names.requests, st.names.responses,
                                              msgs, 1000))
+        print("[peer] the physical reference: a bare HTTP client, same simulator, same concurrency", flush=True)
+        r["bare_slow"] = run(http_closed_loop(api, "sim", 4000, 1000, prefix="bare-", model="gpt-4o-mini"))
         print("[peer] simulator answering at once, second pipeline worker", flush=True)
         st.configure_sim({"default": {"latency_ms": 0}})
         st.start_pipeline()
@@ -134,3 +159,14 @@ def _print(r: dict[str, Any]) -> None:
           f"{gw['errors']} HTTP errors")
     print("Pipeline p50/p99 at once are measured paced at 40% of its burst rate (overhead, not queueing); "
           "LiteLLM's at 200 concurrent callers.")
+    bare = r["bare_slow"]
+    print(f"physical reference at 1 s x 1,000 concurrent: a bare HTTP client {bare['rps']} responses/s, p99 "
+          f"{bare['p99_ms']} ms; the pipeline reaches {ps['rps'] / bare['rps']:.0%} of it, LiteLLM "
+          f"{ls['rps'] / bare['rps']:.0%}")
+    per_1000 = pf["cpu_s_per_1000"]
+    print("CPU seconds per 1,000 requests during the 1-worker burst: "
+          + ", ".join(f"{k} {v}" for k, v in per_1000.items()))
+    for workers in (1, 2, 4, 8):
+        rps, first = projection(per_1000, workers)
+        print(f"  projected with {workers} pipeline worker(s), every process on one core of its own: {rps} req/s "
+              f"({first} run out first)")
