@@ -22,7 +22,7 @@ from typing import Any
 
 from core.config import REPO_ROOT, Settings
 from tooling.bench import _phase, _requests
-from tooling.client import closed_loop, http_closed_loop, run
+from tooling.client import bare_closed_loop, closed_loop, http_closed_loop, run
 from tooling.stack import Proc, Stack, run_settings
 
 LITELLM = "litellm==1.106.2"  # 1.109 needs a certifi release the registry lacks
@@ -124,7 +124,7 @@ def run_peer_bench(settings: Settings, n: int) -> int:
         r["pipeline_slow"] = run(closed_loop(st.settings.kafka_bootstrap, st.names.requests, st.names.responses,
                                              msgs, 1000))
         print("[peer] the physical reference: a bare HTTP client, same simulator, same concurrency", flush=True)
-        r["bare_slow"] = run(http_closed_loop(api, "sim", 4000, 1000, prefix="bare-", model="gpt-4o-mini"))
+        r["bare_slow"] = run(bare_closed_loop(api + "/chat/completions", "gpt-4o-mini", 4000, 1000))
         print("[peer] simulator answering at once, second pipeline worker", flush=True)
         st.configure_sim({"default": {"latency_ms": 0}})
         st.start_pipeline()
