@@ -3,8 +3,11 @@
 ``RoutingPolicy.decide`` looks at every model in the catalog, records why each one was skipped,
 and picks among the eligible models at the lowest tier that meets the target:
 
+- the request's ``model``: a catalog model (or an alias naming one) is pinned; a routing alias
+  (``router/cheap``, ``router/best``, the catalog's own) sets the starting tier, floor and dial;
 - quality: the target tier comes from the classifier (one tier up when it is unsure or the task
-  is unknown), the request's ``quality_floor``/``preferred_tier`` and escalations; models lacking
+  is unknown), the request's ``quality_floor``/``preferred_tier`` and escalations; with the quality
+  memory, the cheapest model estimated within the dial of the best (see ``_by_quality``); models lacking
   a capability the task needs (code, math, creative, multilingual, long_context) are skipped
   when a model at that tier has it;
 - availability: models whose breaker is open or that are saturated are skipped; among models
