@@ -86,11 +86,18 @@ def _gateway(st: Stack, run_dir: Path, n: int, concurrency: int) -> tuple[dict[s
     keys.write_text(f'[keys.{hashlib.sha256(key.encode()).hexdigest()}]\ntenant = "bench"\n')
     proc = st.start_gateway(keys)
     base = proc.health_url.removesuffix("/health/") + "/v1"
-    print(f"[peer] gateway: {n} chat completions, {concurrency} callers, then the same on Kafka directly", flush=True)
+    print(f"[peer] gateway: {n} chat completions, {concurrency} callers, between two halves of the same on Kafka "
+          "directly (so neither side gets the quieter machine)", flush=True)
+
+    def direct(label: str) -> dict[str, Any]:
+        return run(closed_loop(st.settings.kafka_bootstrap, st.names.requests, st.names.responses,
+                               _requests(f"direct-{label}-", n // 2), concurrency))
+
+    before = direct("a")
     via_http = run(http_closed_loop(base, key, n, concurrency))
-    direct = run(closed_loop(st.settings.kafka_bootstrap, st.names.requests, st.names.responses,
-                             _requests("direct-", n), concurrency))
-    return via_http, direct
+    after = direct("b")
+    both = {k: round((before[k] + after[k]) / 2, 1) for k in ("rps", "p50_ms", "p99_ms")}
+    return via_http, {**both, "halves": [before, after]}
 
 
 def _peak_rss(st: Stack) -> dict[str, int]:
