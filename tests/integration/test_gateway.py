@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import openai
 import pytest
 
-from tests.integration.conftest import running_stack
+from tests.integration.conftest import running_stack, wait_until
 from tooling.stack import Stack
 
 KEY, SLOW_KEY = "sk-gw-test-0123456789", "sk-gw-slow-0123456789"
@@ -113,11 +113,22 @@ def test_async_and_streaming(gateway: tuple[Stack, str]) -> None:
 
 
 def test_models_keys_refusals_and_rate_limits(gateway: tuple[Stack, str]) -> None:
-    _, base = gateway
+    stack, base = gateway
     ids = [m.id for m in _client(base).models.list()]
     assert ids[0] == "router/auto" and {"router/cheap", "router/best", "router/fast", "gpt-4o-mini"} <= set(ids)
     fast = _client(base).chat.completions.create(model="router/fast", messages=[{"role": "user", "content": "hi"}])
     assert fast.model == "gpt-4o-mini"  # the catalog's alias pins it
+    cheap = _client(base).chat.completions.create(model="router/cheap",
+                                                  messages=[{"role": "user", "content": "Prove Fermat's theorem."}])
+    decided: dict[str, dict] = {}
+
+    def both_decided() -> bool:
+        decided.update({r["request_id"]: r for r in stack.query("first_decisions", prefix="chatcmpl-")})
+        return fast.id in decided and cheap.id in decided
+
+    wait_until(both_decided, 60, "the decision rows in ClickHouse")
+    assert decided[fast.id]["reason"] == "pinned by the request (alias router/fast)"
+    assert decided[cheap.id]["reason"].startswith("alias router/cheap: ") and decided[cheap.id]["target_tier"] == 1
     with pytest.raises(openai.AuthenticationError) as no_key:
         _client(base, "sk-nobody").chat.completions.create(model="router/auto",
                                                            messages=[{"role": "user", "content": "hi"}])
