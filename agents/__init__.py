@@ -124,24 +124,21 @@ def _calling(acks: list[Callable[[], None]]) -> Callable[[], None]:
     return done
 
 
-class JobStage(Protocol):
-    """What ``jobs`` needs of a stage (``core.pipeline.Route`` and ``Verify``)."""
+class Checked(Protocol):
+    """What ``admitted`` needs of a stage: its name and its check on internal events."""
 
     @property
     def name(self) -> str: ...
 
     def check(self, job: Job) -> str | None: ...
+
+
+class JobStage(Checked, Protocol):
+    """What ``jobs`` needs of a stage (``core.pipeline.Route`` and ``Verify``)."""
 
     def prepare(self, jobs: Sequence[Job]) -> None: ...
 
     def step(self, job: Job) -> list[Out]: ...
-
-
-class Checked(Protocol):
-    @property
-    def name(self) -> str: ...
-
-    def check(self, job: Job) -> str | None: ...
 
 
 async def in_batches(stream: Any, p: Pipeline, handle: Callable[[Sequence[Any]], list[Out]]) -> None:
@@ -195,13 +192,14 @@ def guarded(event: Any, job: Job, stage: str, p: Pipeline, step: Callable[[Job],
 
 def decode_all(events: Sequence[Any]) -> list[Job | Exception]:
     """Each event's job, or the error that decoding it raised (``admitted`` sets those aside)."""
-    out: list[Job | Exception] = []
-    for e in events:
-        try:
-            out.append(Job.decode(e.value))
-        except Exception as exc:  # noqa: BLE001 - any bytes at all may arrive
-            out.append(exc)
-    return out
+    return [decode_one(e) for e in events]
+
+
+def decode_one(event: Any) -> Job | Exception:
+    try:
+        return Job.decode(event.value)
+    except Exception as exc:  # noqa: BLE001 - any bytes at all may arrive
+        return exc
 
 
 def incoming(event: Any) -> Incoming:

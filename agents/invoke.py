@@ -14,7 +14,7 @@ import asyncio
 import logging
 from typing import Any
 
-from agents import SendBuffer, admitted, decode_all
+from agents import SendBuffer, admitted, decode_one
 from core.log_context import about
 from core.pipeline import Pipeline
 from core.stages import internal_error
@@ -27,7 +27,7 @@ def register(app: Any, source: Any, p: Pipeline) -> Any:
     buffer = SendBuffer(p.outbox)
 
     async def one(event: Any) -> None:
-        job, outs = admitted(event, decode_all([event])[0], stage, p, p.clock.now_ms())
+        job, outs = admitted(event, decode_one(event), stage, p, p.clock.now_ms())
         if job is None and not outs:
             event.ack()  # a replay of a call this worker already made
             return

@@ -74,10 +74,7 @@ def run_bench(settings: Settings, n: int, workers: int, latency_ms: int = 0) -> 
         return _slow_provider_bench(s, run_dir, n, latency_ms)
     with Stack(s, run_dir, sim_config={"default": {"latency_ms": 0}}, pipeline_workers=workers).start(
             lambda m: print(f"[bench] {m}", flush=True)) as stack:
-        found = {"sink": stack.sink, "simulator": stack.sim, **{p.name: p for p in stack.pipelines}}
-        procs = {k: v for k, v in found.items() if v is not None}
-        if stack.broker is not None:
-            procs["kafka"] = Proc("kafka", stack.broker.process, stack.broker.log_path)
+        procs = stack.processes()
         _phase(stack, "warm-", 500, None)
         pids = {p.name: p.process.pid for p in [stack.sink, *stack.pipelines] if p is not None}
         sampling = profile.Sampling(pids, run_dir / "profile")

@@ -23,7 +23,7 @@ from typing import Any
 from core.config import REPO_ROOT, Settings
 from tooling.bench import _phase, _requests
 from tooling.client import bare_closed_loop, closed_loop, http_closed_loop, run
-from tooling.stack import Proc, Stack, run_settings
+from tooling.stack import Stack, run_settings
 
 LITELLM = "litellm==1.106.2"  # 1.109 needs a certifi release the registry lacks
 VENV = REPO_ROOT / "var" / "peer-venv"
@@ -49,7 +49,7 @@ def litellm_run(python: Path, api_base: str, n: int, concurrency: int) -> dict[s
 
 def _pipeline_fast(st: Stack, n: int, label: str) -> dict[str, Any]:
     _phase(st, f"warm-{label}-", 500, None)
-    procs = _procs(st)
+    procs = st.processes()
     cpu0 = {k: p.cpu_seconds() for k, p in procs.items()}
     burst = _phase(st, f"burst-{label}-", n, None)
     per_1000 = {k: round(1000 * (p.cpu_seconds() - cpu0[k]) / max(1, burst["answered"]), 2) for k, p in procs.items()}
@@ -57,14 +57,6 @@ def _pipeline_fast(st: Stack, n: int, label: str) -> dict[str, Any]:
     paced = _phase(st, f"paced-{label}-", min(n, int(rate * 10)), rate)
     return {"rps": burst["rps"], "p50_ms": paced["p50_ms"], "p99_ms": paced["p99_ms"], "paced_rate": rate,
             "cpu_s_per_1000": per_1000}
-
-
-def _procs(st: Stack) -> dict[str, Proc]:
-    found = {"sink": st.sink, "simulator": st.sim, **{p.name: p for p in st.pipelines}}
-    procs = {k: v for k, v in found.items() if v is not None}
-    if st.broker is not None:
-        procs["kafka"] = Proc("kafka", st.broker.process, st.broker.log_path)
-    return procs
 
 
 def projection(per_1000: dict[str, float], workers: int) -> tuple[float, str]:
@@ -101,10 +93,7 @@ def _gateway(st: Stack, run_dir: Path, n: int, concurrency: int) -> tuple[dict[s
 
 
 def _peak_rss(st: Stack) -> dict[str, int]:
-    procs = [p for p in [*st.pipelines, st.sink] if p]
-    if st.broker is not None:
-        procs.append(Proc("kafka", st.broker.process, st.broker.log_path))
-    return {p.name: round(p.rss_mb()) for p in procs}
+    return {name: round(p.rss_mb()) for name, p in st.processes().items() if name != "simulator"}
 
 
 def run_peer_bench(settings: Settings, n: int) -> int:

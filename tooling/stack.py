@@ -211,6 +211,14 @@ class Stack:
                                  start_new_session=True)
         return Proc(name, p, log_path)
 
+    def processes(self) -> dict[str, Proc]:
+        """The running processes by name (sink, simulator, pipelines, the broker when it is ours)."""
+        found = {"sink": self.sink, "simulator": self.sim, **{p.name: p for p in self.pipelines}}
+        procs = {k: v for k, v in found.items() if v is not None}
+        if self.broker is not None:
+            procs["kafka"] = Proc("kafka", self.broker.process, self.broker.log_path)
+        return procs
+
     def sink_url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.sink_port}{path}"
 
