@@ -21,6 +21,7 @@ from core.config import Settings
 from core.topics import TopicNames
 from streams import ledger
 from streams.clickhouse import OutcomeWriter, named_queries, query_dirs, query_params
+from streams.fetching import tune_fetching
 from streams.health import add_health
 from streams.metrics import serve_metrics
 from streams.outbox import FaustOutbox, TopicDirectory
@@ -29,6 +30,10 @@ from streams.runtime import PipelineRuntime, sink_deps
 log = logging.getLogger(__name__)
 
 PRODUCER_LINGER_MS = 2  # how long the producer waits to fill a batch (tooling's Kafka hop reference uses it too)
+# (fetch_min_bytes, fetch_max_wait_ms), see streams/fetching.py: a stage hop waits at most 2 ms for
+# company; the sink, which writes every half second anyway, 250 ms
+STAGE_FETCH = (64 * 1024, 2)
+SINK_FETCH = (1024 * 1024, 250)
 
 
 def base_app(app_id: str, settings: Settings, web_port: int) -> faust.App:
@@ -81,6 +86,7 @@ def create_pipeline_app(
     settings: Settings, make_runtime: Callable[[FaustOutbox, Callable[[str], bool]], PipelineRuntime], web_port: int
 ) -> faust.App:
     app = base_app(settings.app_id, settings, web_port)
+    tune_fetching(app, *STAGE_FETCH)
     topics = TopicDirectory(settings.kafka_bootstrap, settings.kafka_client_kwargs())
     outbox = FaustOutbox(app, TopicNames(settings.topic_prefix))
     rt = make_runtime(outbox, topics.exists)
@@ -123,6 +129,7 @@ def create_pipeline_app(
 
 def create_sink_app(settings: Settings, writer: OutcomeWriter, web_port: int) -> faust.App:
     app = base_app(f"{settings.app_id}-sink", settings, web_port)
+    tune_fetching(app, *SINK_FETCH)
     names = TopicNames(settings.topic_prefix)
     deps = sink_deps(settings, writer, FaustOutbox(app, names))
     metrics = serve_metrics(app)
