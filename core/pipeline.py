@@ -121,7 +121,7 @@ class Verify:
 @dataclass(frozen=True, slots=True)
 class Tuning:
     batch: int = 500  # per-stage batch (classify, route, verify)
-    within_s: float = 0.005  # how long a batch waits to fill
+    within_s: float = 0.002  # how long a batch waits to fill after its first event
     max_in_flight: int = 2000  # provider calls in flight per worker
 
 
