@@ -50,7 +50,9 @@ def events_of(stream: Any) -> Any:
     hand. Nothing acks an event read this way until ``release`` (or the invoke stage) does, so
     Faust commits an offset only once what the event caused was sent; flow control, pressure
     on the fetcher and rebalances act on the queue as before (a rebalance clears it; what a
-    stage held unacked is replayed by the partition's next owner).
+    stage held unacked is replayed by the partition's next owner). Stopping the agent throws
+    ``StopAsyncIteration`` into this queue (Faust's actor does that to its stream's channel, which
+    is this iterator): a reader must end on it, or the worker's shutdown waits for it in vain.
     """
     return aiter(stream.channel).queue
 
@@ -61,7 +63,10 @@ async def batches(stream: Any, max_: int, within: float) -> AsyncIterator[list[A
     queue = events_of(stream)
     full = min(max_, queue.maxsize or max_)  # the queue holds at most maxsize (the fetcher pauses there)
     while True:
-        events = [await queue.get()]
+        try:
+            events = [await queue.get()]
+        except StopAsyncIteration:  # the agent is stopping
+            return
         if queue.qsize() + 1 < full:
             await asyncio.sleep(within)  # let the batch fill
         while len(events) < max_ and not queue.empty():

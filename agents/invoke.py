@@ -55,7 +55,10 @@ def register(app: Any, source: Any, p: Pipeline) -> Any:
         queue = events_of(stream)
         try:
             while True:
-                event = await queue.get()
+                try:
+                    event = await queue.get()
+                except StopAsyncIteration:  # the agent is stopping
+                    break
                 await slots.acquire()
                 task = asyncio.create_task(one(event))
                 running.add(task)
