@@ -57,16 +57,22 @@ def events_of(stream: Any) -> Any:
     return aiter(stream.channel).queue
 
 
+async def each_event(queue: Any) -> AsyncIterator[Any]:
+    """The events of an ``events_of`` queue one by one, until the agent is stopped."""
+    while True:
+        try:
+            yield await queue.get()
+        except StopAsyncIteration:  # Faust is stopping the agent
+            return
+
+
 async def batches(stream: Any, max_: int, within: float) -> AsyncIterator[list[Any]]:
     """Batches of up to ``max_`` events: the first to arrive, then whatever came within
     ``within`` seconds. Each event is acked only by ``release`` (see ``events_of``)."""
     queue = events_of(stream)
     full = min(max_, queue.maxsize or max_)  # the queue holds at most maxsize (the fetcher pauses there)
-    while True:
-        try:
-            events = [await queue.get()]
-        except StopAsyncIteration:  # the agent is stopping
-            return
+    async for first in each_event(queue):
+        events = [first]
         if queue.qsize() + 1 < full:
             await asyncio.sleep(within)  # let the batch fill
         while len(events) < max_ and not queue.empty():

@@ -14,7 +14,7 @@ import asyncio
 import logging
 from typing import Any
 
-from agents import SendBuffer, admitted, decode_one, events_of
+from agents import SendBuffer, admitted, decode_one, each_event, events_of
 from core.log_context import about
 from core.pipeline import Pipeline
 from core.stages import internal_error
@@ -52,13 +52,8 @@ def register(app: Any, source: Any, p: Pipeline) -> Any:
             if not task.cancelled() and task.exception() is not None:
                 log.error("invoke task failed; its request will be replayed", exc_info=task.exception())
 
-        queue = events_of(stream)
         try:
-            while True:
-                try:
-                    event = await queue.get()
-                except StopAsyncIteration:  # the agent is stopping
-                    break
+            async for event in each_event(events_of(stream)):
                 await slots.acquire()
                 task = asyncio.create_task(one(event))
                 running.add(task)
