@@ -1,9 +1,10 @@
-"""Thin Faust wrappers, one per stage: read a batch, hand it to the stage object, send its output.
+"""Thin Faust wrappers, one per stage: read a batch, hand it to the stage object, publish what happened.
 
-The stages are built once (``core.pipeline``) and agents send through an ``Outbox``; agents never
-import ``streams``, ``providers`` or ``models``. One helper owns what every stage needs around its
-work: ``in_batches`` (a batch is acked only once the broker took what it caused), ``admitted``
-(an unreadable or impossible internal event is set aside on the DLQ, a replay is skipped) and
+The stages are built once (``core.pipeline``) and return facts; the pipeline's publisher makes
+the messages and agents send them through an ``Outbox``; agents never import ``streams``,
+``providers`` or ``models``. One helper owns what every stage needs around its work:
+``in_batches`` (a batch is acked only once the broker took what it caused), ``admitted`` (an
+unreadable or impossible internal event is set aside on the DLQ, a replay is skipped) and
 ``guarded`` (a bug answers the request ``internal_error`` instead of escaping: Faust would ack,
 and so skip, the message).
 """
@@ -19,11 +20,13 @@ from typing import Any, Protocol
 from core.clock import Clock
 from core.dedup import SeenCache, round_key
 from core.events import Job
+from core.facts import Fact, SetAside
 from core.log_context import about
-from core.messages import Incoming, Out
+from core.messages import Incoming
 from core.pipeline import Pipeline
 from core.ports import Outbox, RowWriter
-from core.stages import dead_letter, internal_error
+from core.publisher import Publisher
+from core.stages import internal_error
 from core.topics import TopicNames
 
 log = logging.getLogger(__name__)
@@ -91,29 +94,29 @@ def release(events: Sequence[Any]) -> Callable[[], None]:
 
 
 class SendBuffer:
-    """Outputs of work that finishes one item at a time (the invoke stage's calls), sent together.
+    """What work that finishes one item at a time (the invoke stage's calls) caused, published together.
 
-    ``add`` hands over one item's messages and its ack; ``run`` sends what has gathered every
-    ``within_s`` (at once when ``max_outs`` messages wait) as one batch, so rows are packed and
-    produce bookkeeping is per batch, and acks each item once the broker took its batch. ``add``
-    waits while ``max_outs`` messages are held, so a slow broker slows the stage down. Items
-    still held when the task is cancelled are never acked, so they are replayed.
+    ``add`` hands over one item's facts and its ack; ``run`` publishes what has gathered every
+    ``within_s`` (at once when ``max_facts`` wait) as one batch, so rows are packed and produce
+    bookkeeping is per batch, and acks each item once the broker took its batch. ``add`` waits
+    while ``max_facts`` are held, so a slow broker slows the stage down. Items still held when
+    the task is cancelled are never acked, so they are replayed.
     """
 
-    def __init__(self, outbox: Outbox, max_outs: int = 2000, within_s: float = 0.002) -> None:
-        self.outbox, self.max_outs, self.within_s = outbox, max_outs, within_s
-        self._outs: list[Out] = []
+    def __init__(self, outbox: Outbox, publisher: Publisher, max_facts: int = 1000, within_s: float = 0.002) -> None:
+        self.outbox, self.publisher, self.max_facts, self.within_s = outbox, publisher, max_facts, within_s
+        self._facts: list[Fact] = []
         self._acks: list[Callable[[], None]] = []
         self._ready = asyncio.Event()
         self._room = asyncio.Event()
         self._room.set()
 
-    async def add(self, outs: Sequence[Out], ack: Callable[[], None]) -> None:
+    async def add(self, facts: Sequence[Fact], ack: Callable[[], None]) -> None:
         await self._room.wait()
-        self._outs.extend(outs)
+        self._facts.extend(facts)
         self._acks.append(ack)
         self._ready.set()
-        if len(self._outs) >= self.max_outs:
+        if len(self._facts) >= self.max_facts:
             self._room.clear()
 
     def start(self) -> asyncio.Task[None]:
@@ -124,13 +127,13 @@ class SendBuffer:
     async def run(self) -> None:
         while True:
             await self._ready.wait()
-            if len(self._outs) < self.max_outs:
+            if len(self._facts) < self.max_facts:
                 await asyncio.sleep(self.within_s)  # let the calls finishing meanwhile join the batch
-            outs, acks = self._outs, self._acks
-            self._outs, self._acks = [], []
+            facts, acks = self._facts, self._acks
+            self._facts, self._acks = [], []
             self._ready.clear()
             self._room.set()
-            await self.outbox.send_all(outs, _calling(acks))
+            await self.outbox.send_all(self.publisher.publish(facts), _calling(acks))
 
 
 def _sender_stopped(task: asyncio.Task[None]) -> None:
@@ -160,30 +163,30 @@ class JobStage(Checked, Protocol):
 
     def prepare(self, jobs: Sequence[Job]) -> None: ...
 
-    def step(self, job: Job) -> list[Out]: ...
+    def step(self, job: Job) -> list[Fact]: ...
 
 
-async def in_batches(stream: Any, p: Pipeline, handle: Callable[[Sequence[Any]], list[Out]]) -> None:
-    """Every batch of ``stream`` through ``handle``; its messages are sent together and the batch
-    is acked once the broker took them all (see ``batches``)."""
+async def in_batches(stream: Any, p: Pipeline, handle: Callable[[Sequence[Any]], list[Fact]]) -> None:
+    """Every batch of ``stream`` through ``handle``; the messages its facts make are sent together
+    and the batch is acked once the broker took them all (see ``batches``)."""
     async for events in batches(stream, p.tuning.batch, p.tuning.within_s):
-        await p.outbox.send_all(handle(events), release(events))
+        await p.outbox.send_all(p.publisher.publish(handle(events)), release(events))
 
 
-def jobs(events: Sequence[Any], stage: JobStage, p: Pipeline) -> list[Out]:
+def jobs(events: Sequence[Any], stage: JobStage, p: Pipeline) -> list[Fact]:
     """A per-request stage over a batch of internal events: each admitted job's step, guarded."""
     decoded = decode_all(events)
     stage.prepare([j for j in decoded if isinstance(j, Job)])
-    outs: list[Out] = []
+    facts: list[Fact] = []
     now = p.clock.now_ms()
     for e, one in zip(events, decoded, strict=True):
         job, instead = admitted(e, one, stage, p, now)
-        outs.extend(instead if job is None else guarded(e, job, stage.name, p, stage.step))
-    return outs
+        facts.extend(instead if job is None else guarded(e, job, stage.name, p, stage.step))
+    return facts
 
 
 def admitted(event: Any, decoded: Job | Exception, stage: Checked, p: Pipeline, now_ms: int
-             ) -> tuple[Job | None, list[Out]]:
+             ) -> tuple[Job | None, list[Fact]]:
     """The job to work on, or None and what to send instead: a dead letter for an unreadable or
     impossible event (never acted on), nothing for a replay of work this worker already did."""
     try:
@@ -191,25 +194,25 @@ def admitted(event: Any, decoded: Job | Exception, stage: Checked, p: Pipeline, 
             raise decoded
         problem = stage.check(decoded)
     except Exception as exc:  # noqa: BLE001 - whatever the bytes were, they are set aside
-        return None, dead_letter(incoming(event), stage.name, "invalid_internal_event",
-                                 f"unreadable job ({type(exc).__name__}: {str(exc)[:200]})", p.names, now_ms)
+        return None, [SetAside(incoming(event), stage.name, "invalid_internal_event",
+                               f"unreadable job ({type(exc).__name__}: {str(exc)[:200]})", now_ms)]
     if problem is not None:
         log.warning("%s refused a job from %s: %s", stage.name, event.message.topic, problem)
         rid = decoded.request_id if isinstance(decoded.request_id, str) else ""
-        return None, dead_letter(incoming(event), stage.name, "invalid_internal_event", problem, p.names, now_ms, rid)
+        return None, [SetAside(incoming(event), stage.name, "invalid_internal_event", problem, now_ms, rid)]
     if not p.seen.first(round_key(stage.name, decoded), now_ms):
         return None, []
     return decoded, []
 
 
-def guarded(event: Any, job: Job, stage: str, p: Pipeline, step: Callable[[Job], list[Out]]) -> list[Out]:
+def guarded(event: Any, job: Job, stage: str, p: Pipeline, step: Callable[[Job], list[Fact]]) -> list[Fact]:
     """``step(job)``, its log lines naming the request; a bug answers the request instead of escaping."""
     with about(stage, job.request_id, job.request.tenant):
         try:
             return step(job)
         except Exception as exc:
             log.exception("%s failed", stage)
-            return internal_error(event.value, exc, p.names, p.clock.now_ms())
+            return internal_error(event.value, exc, p.clock.now_ms())
 
 
 def decode_all(events: Sequence[Any]) -> list[Job | Exception]:

@@ -14,13 +14,14 @@ from agents import SinkDeps, batches, release
 from core.durable_writer import DurableWriter, unreadable
 from core.errors import InvalidRequestError
 from core.outcomes import feedback_row
+from core.publisher import Publisher
 from core.request import decode_json_object
 
 log = logging.getLogger(__name__)
 
 
 def register(app: Any, source: Any, deps: SinkDeps) -> Any:
-    durable = DurableWriter(deps.writer, deps.clock, deps.outbox, deps.names, deps.max_backoff_s)
+    durable = DurableWriter(deps.writer, deps.clock, deps.outbox, Publisher(deps.names), deps.max_backoff_s)
 
     @app.agent(source, name="feedback", concurrency=1)
     async def feedback(stream: Any) -> None:

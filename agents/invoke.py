@@ -1,7 +1,7 @@
 """invoke: call the chosen provider; every request is its own task, so no call waits for another.
 
-Finished calls are sent together (``SendBuffer``: one produce batch and one outcome message
-per few milliseconds of finished calls, not per call). Each event is acked only after the
+Finished calls are published together (``SendBuffer``: one produce batch and one outcome
+message per few milliseconds of finished calls, not per call). Each event is acked only after the
 broker took everything it caused. Faust
 commits an offset only when every earlier offset of the partition is acked, so out-of-order
 completion is safe, and a crash replays exactly the calls that were in flight. ``max_in_flight``
@@ -24,21 +24,21 @@ log = logging.getLogger(__name__)
 
 def register(app: Any, source: Any, p: Pipeline) -> Any:
     stage = p.invoke
-    buffer = SendBuffer(p.outbox)
+    buffer = SendBuffer(p.outbox, p.publisher)
 
     async def one(event: Any) -> None:
-        job, outs = admitted(event, decode_one(event), stage, p, p.clock.now_ms())
-        if job is None and not outs:
+        job, facts = admitted(event, decode_one(event), stage, p, p.clock.now_ms())
+        if job is None and not facts:
             event.ack()  # a replay of a call this worker already made
             return
         if job is not None:
             with about("invoke", job.request_id, job.request.tenant):  # this task's log lines name the request
                 try:
-                    outs = await stage.step(job)
+                    facts = await stage.step(job)
                 except Exception as exc:
                     log.exception("invoke failed")
-                    outs = internal_error(event.value, exc, p.names, p.clock.now_ms())
-        await buffer.add(outs, event.ack)  # acked once the broker took every message (or a refusal record)
+                    facts = internal_error(event.value, exc, p.clock.now_ms())
+        await buffer.add(facts, event.ack)  # acked once the broker took every message (or a refusal record)
 
     @app.agent(source, name="invoke", concurrency=1)
     async def invoke_agent(stream: Any) -> None:

@@ -15,12 +15,13 @@ from typing import Any
 
 from agents import SinkDeps, batches, release
 from core.durable_writer import DurableWriter, Source, first_copies, group_rows
+from core.publisher import Publisher
 
 log = logging.getLogger(__name__)
 
 
 def register(app: Any, source: Any, deps: SinkDeps) -> Any:
-    durable = DurableWriter(deps.writer, deps.clock, deps.outbox, deps.names, deps.max_backoff_s)
+    durable = DurableWriter(deps.writer, deps.clock, deps.outbox, Publisher(deps.names), deps.max_backoff_s)
     seen = deps.written_requests
 
     @app.agent(source, name="sink", concurrency=1)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -22,22 +21,11 @@ from core import outcomes
 from core.clock import Clock
 from core.dedup import SeenCache
 from core.errors import SinkError
-from core.messages import Out
-from core.payload import dumps_within, message_budget
+from core.facts import RowRefused
 from core.ports import Outbox, RowWriter
-from core.topics import TopicNames
+from core.publisher import Publisher
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    """Something the sink could not write: a row ClickHouse refused, or a message it could not read."""
-
-    table: str
-    row: Any
-    reason: str
-    source: tuple[str, int, int] = ("", 0, 0)  # topic, partition, offset of the message it came in
 
 
 def row_problem(table: str, row: Any) -> str | None:
@@ -54,13 +42,13 @@ def row_problem(table: str, row: Any) -> str | None:
 
 
 class DurableWriter:
-    def __init__(self, writer: RowWriter, clock: Clock, outbox: Outbox, names: TopicNames,
+    def __init__(self, writer: RowWriter, clock: Clock, outbox: Outbox, publisher: Publisher,
                  max_backoff_s: float = 5.0) -> None:
-        self.writer, self.clock, self.outbox, self.names = writer, clock, outbox, names
+        self.writer, self.clock, self.outbox, self.publisher = writer, clock, outbox, publisher
         self.max_backoff_s = max_backoff_s
         self.refused = 0
 
-    async def write(self, table: str, rows: list[dict[str, Any]]) -> list[Refusal]:
+    async def write(self, table: str, rows: list[dict[str, Any]]) -> list[RowRefused]:
         """Write ``rows``; return the ones ClickHouse refused for their content."""
         delay = 0.1
         while True:
@@ -71,7 +59,7 @@ class DurableWriter:
             await self.clock.sleep(delay)
             delay = min(delay * 2, self.max_backoff_s)
 
-    async def _split(self, table: str, rows: list[dict[str, Any]]) -> list[Refusal]:
+    async def _split(self, table: str, rows: list[dict[str, Any]]) -> list[RowRefused]:
         try:
             await asyncio.to_thread(self.writer.insert, table, rows)
             return []
@@ -79,51 +67,46 @@ class DurableWriter:
             if exc.retryable:
                 raise
             if len(rows) == 1:
-                return [Refusal(table, rows[0], str(exc))]
+                return [RowRefused(table, rows[0], str(exc))]
         mid = len(rows) // 2
         return [*await self._split(table, rows[:mid]), *await self._split(table, rows[mid:])]
 
-    async def set_aside(self, refusals: list[Refusal]) -> None:
+    async def set_aside(self, refusals: list[RowRefused]) -> None:
         """Refused rows to the outcomes DLQ, and a dead_letters row each (best effort)."""
         if not refusals:
             return
         self.refused += len(refusals)
         now = self.clock.now_ms()
-        log.error("%d outcome rows refused and set aside on %s (first: %s)", len(refusals), self.names.outcomes_dlq,
-                  refusals[0].reason)
-        outs, rows = [], []
+        dlq = self.publisher.names.outcomes_dlq
+        log.error("%d outcome rows refused and set aside on %s (first: %s)", len(refusals), dlq, refusals[0].reason)
+        rows = []
         for r in refusals:
             rid = r.row.get("request_id", "") if isinstance(r.row, dict) else ""
-            rid = rid if isinstance(rid, str) else ""
-            body = dumps_within({"error": {"code": "row_refused", "message": r.reason[:1000]}, "table": r.table,
-                                 "source": {"topic": r.source[0], "partition": r.source[1], "offset": r.source[2]},
-                                 "row": r.row}, message_budget(), ["row"]) or b"{}"
-            outs.append(Out(self.names.outcomes_dlq, (rid or r.table).encode()[:400], body))
             topic, partition, offset = r.source
-            rows.append(outcomes.dead_letter_row("sink", topic, partition, offset, rid, r.reason,
-                                                 self.names.outcomes_dlq, now))
-        await self.outbox.send_all(outs)
+            rows.append(outcomes.dead_letter_row("sink", topic, partition, offset, rid if isinstance(rid, str) else "",
+                                                 r.reason, dlq, now))
+        await self.outbox.send_all(self.publisher.publish(refusals))
         try:
             await asyncio.to_thread(self.writer.insert, "dead_letters", rows)
         except SinkError as exc:
             log.error("dead_letters rows not written (%s); the DLQ topic has the refused rows", exc)
 
 
-def unreadable(raw: bytes | None, reason: str, source: tuple[str, int, int]) -> Refusal:
+def unreadable(raw: bytes | None, reason: str, source: tuple[str, int, int]) -> RowRefused:
     text = (raw or b"")[:2000].decode("utf-8", "replace")
-    return Refusal("", {"raw": text}, reason, source)
+    return RowRefused("", {"raw": text}, reason, source)
 
 
 Source = tuple[str, int, int]  # topic, partition, offset
 
 
 def group_rows(messages: list[tuple[bytes | None, Source]]) -> tuple[dict[str, list[dict[str, Any]]],
-                                                                        dict[int, Source], list[Refusal]]:
+                                                                        dict[int, Source], list[RowRefused]]:
     """Rows by table, where each row came from, and the messages that cannot be written whatever
     ClickHouse says."""
     tables: dict[str, list[dict[str, Any]]] = defaultdict(list)
     sources: dict[int, Source] = {}
-    bad: list[Refusal] = []
+    bad: list[RowRefused] = []
     for raw, source in ((row, source) for value, source in messages for row in outcomes.rows_in(value)):
         try:
             msg = orjson.loads(raw or b"")
@@ -136,7 +119,7 @@ def group_rows(messages: list[tuple[bytes | None, Source]]) -> tuple[dict[str, l
             tables[table].append(row)
             sources[id(row)] = source
         else:
-            bad.append(Refusal(str(table)[:100], row, problem, source))
+            bad.append(RowRefused(str(table)[:100], row, problem, source))
     return tables, sources, bad
 
 

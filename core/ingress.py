@@ -1,10 +1,8 @@
-"""What a raw request must pass before it is classified, and how a refused one is answered (pure).
+"""What a raw request must pass before it is classified, and where a refused one is answered (pure).
 
-A refused request gets exactly one error response (on its reply topic only when that topic is
-itself acceptable, else on the default responses topic), a dead-letter copy that always fits a
-Kafka message, and a ``requests`` row. Nothing a publisher sends can make these outputs too
-large: problems are capped, echoed metadata is dropped when it would not fit, and the DLQ copy
-keeps a bounded head of the payload plus its size and hash.
+A refused request gets exactly one error response, on its reply topic only when that topic is
+itself acceptable (else on the default responses topic), a dead-letter copy and a ``requests``
+row; ``core.publisher`` builds them so that nothing a publisher sends can make them too large.
 """
 
 from __future__ import annotations
@@ -13,16 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
-from core import outcomes
 from core.errors import InvalidRequestError
-from core.fields import MAX_ID_LEN
-from core.messages import Incoming, Out, row_out
-from core.payload import MAX_REQUEST_BYTES, cap_problems, dumps_within, message_budget, payload_copy, too_deep
+from core.facts import Refused
+from core.messages import Incoming
+from core.payload import MAX_REQUEST_BYTES, too_deep
 from core.reply_topics import ReplyTopics
 from core.request import Request, decode_json_object, request_from_payload
-from core.responses import invalid_request_response
 from core.topics import TopicNames
 
 
@@ -42,7 +36,6 @@ class Ingress:
     reply_topics: ReplyTopics
     topic_exists: Callable[[str], bool] | None = None  # None: do not check (unit tests, no broker)
     max_request_bytes: int = MAX_REQUEST_BYTES
-    message_budget: int = message_budget()
     shared_requests: bool = True  # False: requests only on tenants' own topics (tenant isolation)
 
     @classmethod
@@ -87,33 +80,18 @@ class Ingress:
                        f"not on {topic}")
             raise RefusedRequest([problem], "tenant_mismatch", unrouted)
 
-    def reply_topic_for(self, payload: dict[str, Any] | None) -> str:
-        """Where a refused request's answer goes: its own reply topic if that one is acceptable."""
+    def reply_topic_for(self, payload: dict[str, Any] | None) -> str | None:
+        """A refused request's own reply topic when that topic is acceptable (else None: the
+        default responses topic gets the answer)."""
         if not payload:
-            return self.names.responses
+            return None
         topic, tenant = payload.get("reply_topic"), payload.get("tenant")
         if (isinstance(topic, str) and isinstance(tenant, str) and topic
                 and self.reply_topics.problem(tenant, topic, self.topic_exists) is None):
             return topic
-        return self.names.responses
+        return None
 
-    def reject(self, msg: Incoming, payload: dict[str, Any] | None, problems: list[str], now_ms: int,
-               code: str = "invalid_request", answer: bool = True) -> list[Out]:
-        """Error response (unless ``answer`` is False), DLQ copy and row for a refused request."""
-        names = self.names
-        response = invalid_request_response(payload, cap_problems(problems), now_ms, code)
-        rid = response["request_id"]
-        if not rid or len(rid) > MAX_ID_LEN:
-            rid = f"invalid:{msg.topic}:{msg.partition}:{msg.offset}"
-        tenant = (response["tenant"] or "")[:MAX_ID_LEN]
-        response["request_id"] = rid
-        key = rid.encode()
-        body = dumps_within(response, self.message_budget, ["metadata", "tenant"])
-        dlq = {"error": response["error"], "source": {"topic": msg.topic, "partition": msg.partition,
-                                                       "offset": msg.offset}, **payload_copy(msg.value or b"")}
-        out = [Out(names.requests_dlq, key, orjson.dumps(dlq)),
-               row_out(names, key, "requests", outcomes.invalid_request_row(rid, tenant, msg.timestamp_ms, now_ms,
-                                                                           code))]
-        if answer and body is not None:
-            out.insert(0, Out(self.reply_topic_for(payload), key, body))
-        return out
+    def refuse(self, msg: Incoming, why: RefusedRequest, now_ms: int, answer: bool = True) -> Refused:
+        """What happened to a refused request (``answer`` False: a later copy of an answered id,
+        only copied to the DLQ); the publisher answers it, copies it and records it."""
+        return Refused(msg, why.payload, why.problems, why.code, now_ms, self.reply_topic_for(why.payload), answer)

@@ -1,13 +1,11 @@
-"""The two message shapes the pure stages trade with the agents: what was read, what to send."""
+"""The two message shapes between the pure core and Kafka: what was read, what to send."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from core import outcomes
-from core.topics import TopicNames
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,11 +24,6 @@ class Incoming:
     topic: str
     partition: int
     offset: int
-
-
-def row_out(names: TopicNames, key: bytes, table: str, row: dict[str, Any]) -> Out:
-    """An outcome row for the sink."""
-    return Out(names.outcomes, key, outcomes.encode(table, row))
 
 
 def packed(outs: Sequence[Out], outcomes_topic: str, budget: int) -> list[Out]:

@@ -173,20 +173,21 @@ def decision_row(job: Job, d: Decision, target_tier: int, now_ms: int) -> dict[s
     }
 
 
-def verdict_row(job: Job, answer: Attempt, v: Verification, prior: float, now_ms: int) -> dict[str, Any]:
+def verdict_row(job: Job, answer: Attempt, v: Verification, prior: float, round_: int, now_ms: int
+                ) -> dict[str, Any]:
     """One verdict on one model's answer, for the quality memory. ``embedding`` is not a column: it
     travels to the pipeline workers that learn from this row, not to ClickHouse."""
     c = job.classification
-    return {"request_id": job.request_id, "round": len(job.escalations), "judged_at": now_ms,
+    return {"request_id": job.request_id, "round": round_, "judged_at": now_ms,
             "tenant": job.request.tenant, "model": answer.model, "tier": answer.tier,
             "accepted": int(v.passed), "score": v.score, "reason": v.reason, "source": "verifier",
             "prior": round(prior, 4), "version": now_ms, "embedding": c.embedding if c else ""}
 
 
-def escalation_row(job: Job, v: Verification, to_tier: int, now_ms: int) -> dict[str, Any]:
+def escalation_row(job: Job, v: Verification, to_tier: int, round_: int, now_ms: int) -> dict[str, Any]:
     assert job.decision is not None
     return {
-        "request_id": job.request_id, "round": len(job.escalations), "escalated_at": now_ms,
+        "request_id": job.request_id, "round": round_, "escalated_at": now_ms,
         "tenant": job.request.tenant, "from_model": job.decision.model, "from_tier": job.decision.tier,
         "to_tier": to_tier, "reason": v.reason, "score": v.score, "version": now_ms,
     }

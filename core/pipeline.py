@@ -1,9 +1,10 @@
 """The pipeline's stages as objects, each built once with what it works with (pure: no Kafka, no Faust).
 
-An agent reads a batch and hands it to its stage; what the stage returns is sent. The three job
-stages (route, invoke, verify) share one shape: ``check`` (is this internal event one this stage
-may act on: a forged or impossible job is set aside, never acted on) and ``step`` (the job in,
-the messages it causes out). The classify stage works on raw requests and owns its last resort:
+An agent reads a batch and hands it to its stage; the facts the stage returns go to the
+publisher, and the messages it makes of them are sent. The three job stages (route, invoke,
+verify) share one shape: ``check`` (is this internal event one this stage may act on: a forged
+or impossible job is set aside, never acted on) and ``step`` (the job in, what happened out).
+The classify stage works on raw requests and owns its last resort:
 a batch that raised is retried one request at a time, and a request that still raises is answered
 ``internal_error``, so one bad request never costs the others their answer.
 """
@@ -19,10 +20,12 @@ from core.clock import Clock
 from core.dedup import SeenCache
 from core.drift import DriftMonitor
 from core.events import Job
-from core.ingress import Ingress
+from core.facts import Fact
+from core.ingress import Ingress, RefusedRequest
 from core.invocation import Invoker
-from core.messages import Incoming, Out
+from core.messages import Incoming
 from core.ports import Classifier, HealthView, Outbox, QualityView, SpendView, Verifier
+from core.publisher import Publisher
 from core.routing import RoutingPolicy
 from core.stages import accept_requests, invoke, route, verify_answer
 from core.topics import TopicNames
@@ -35,31 +38,30 @@ log = logging.getLogger(__name__)
 class Classify:
     ingress: Ingress
     classifier: Classifier
-    names: TopicNames
     clock: Clock
     seen: SeenCache
     drift: DriftMonitor | None = None
     store_prompts: bool = False
     name: str = "classify"
 
-    def run(self, batch: Sequence[Incoming]) -> list[Out]:
+    def run(self, batch: Sequence[Incoming]) -> list[Fact]:
         try:
             return self._accept(batch)
         except Exception:
             log.exception("classify batch failed; retrying one by one")
-        outs: list[Out] = []
+        facts: list[Fact] = []
         for msg in batch:
             try:
-                outs.extend(self._accept([msg]))
+                facts.extend(self._accept([msg]))
             except Exception as exc:
                 log.exception("classify failed for offset %s", msg.offset)
-                problem = f"internal error while classifying ({type(exc).__name__})"
-                outs.extend(self.ingress.reject(msg, None, [problem], self.clock.now_ms(), code="internal_error"))
-        return outs
+                why = RefusedRequest([f"internal error while classifying ({type(exc).__name__})"], "internal_error")
+                facts.append(self.ingress.refuse(msg, why, self.clock.now_ms()))
+        return facts
 
-    def _accept(self, batch: Sequence[Incoming]) -> list[Out]:
-        return accept_requests(batch, self.classifier, self.names, self.clock.now_ms(), self.drift,
-                               self.store_prompts, self.seen, self.ingress)
+    def _accept(self, batch: Sequence[Incoming]) -> list[Fact]:
+        return accept_requests(batch, self.classifier, self.ingress, self.clock.now_ms(), self.drift,
+                               self.store_prompts, self.seen)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +69,6 @@ class Route:
     policy: RoutingPolicy
     health: HealthView
     spend: SpendView
-    names: TopicNames
     clock: Clock
     quality: QualityView | None = None  # the quality memory's estimates (None: the tier rule alone)
     name: str = "route"
@@ -80,30 +81,28 @@ class Route:
         if self.quality is not None:
             self.quality.prepare(jobs, list(self.policy.catalog.models), self.clock.now_ms())
 
-    def step(self, job: Job) -> list[Out]:
-        return route(job, self.policy, self.health, self.names, self.clock.now_ms(), self.spend, self.quality)
+    def step(self, job: Job) -> list[Fact]:
+        return route(job, self.policy, self.health, self.clock.now_ms(), self.spend, self.quality)
 
 
 @dataclass(frozen=True, slots=True)
 class Invoke:
     invoker: Invoker
     policy: RoutingPolicy
-    names: TopicNames
     worker: str = ""
     name: str = "invoke"
 
     def check(self, job: Job) -> str | None:
         return event_checks.for_invoking(job, self.policy)
 
-    async def step(self, job: Job) -> list[Out]:
-        return await invoke(job, self.invoker, self.names, self.worker)
+    async def step(self, job: Job) -> list[Fact]:
+        return await invoke(job, self.invoker, self.worker)
 
 
 @dataclass(frozen=True, slots=True)
 class Verify:
     limits: CascadeLimits
     policy: RoutingPolicy
-    names: TopicNames
     clock: Clock
     verifier: Verifier | None = None
     name: str = "verify"
@@ -114,8 +113,8 @@ class Verify:
     def prepare(self, jobs: Sequence[Job]) -> None:
         """Nothing to do ahead of a batch."""
 
-    def step(self, job: Job) -> list[Out]:
-        return verify_answer(job, self.limits, self.names, self.clock.now_ms(), self.verifier)
+    def step(self, job: Job) -> list[Fact]:
+        return verify_answer(job, self.limits, self.clock.now_ms(), self.verifier)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,8 +126,9 @@ class Tuning:
 
 @dataclass(frozen=True, slots=True)
 class Pipeline:
-    """A pipeline worker's stages and what their agents share: where to send, the clock, and the
-    replay cache (one per worker: a job seen by a stage is not worked on twice)."""
+    """A pipeline worker's stages and what their agents share: the publisher (facts to messages),
+    where to send, the clock, and the replay cache (one per worker: a job seen by a stage is not
+    worked on twice)."""
 
     classify: Classify
     route: Route
@@ -138,4 +138,5 @@ class Pipeline:
     clock: Clock
     outbox: Outbox
     seen: SeenCache
+    publisher: Publisher
     tuning: Tuning = field(default_factory=Tuning)

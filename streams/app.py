@@ -91,8 +91,8 @@ def create_pipeline_app(
     outbox = FaustOutbox(app, TopicNames(settings.topic_prefix))
     rt = make_runtime(outbox, topics.exists)
     p = rt.pipeline
-    metrics = serve_metrics(app, p.route.health, p.names.outcomes)
-    outbox.observe = metrics.observe
+    metrics = serve_metrics(app, p.route.health)
+    p.publisher.observe = metrics.observe
 
     @app.task
     async def follow_topics() -> None:  # which reply topics exist, for the classify stage's check

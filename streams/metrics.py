@@ -4,10 +4,10 @@ Faust's own sensors (``faust_*``: messages in and out, events per stream, commit
 latency, rebalances, and per partition the end offset and the committed offset) and the
 router's figures (``llm_router_*``) share one registry per app, served at ``/metrics`` on the
 worker's web port. The router's request, provider, escalation and spend figures are read off
-the outcome rows the worker publishes (``observe``: the publisher sees every row once, so no
-stage carries metrics code); breaker states and calls in flight are read from the health board
-at scrape time; consumer lag per partition comes from the liveness sampler's end offsets; the
-sink adds rows written and insert latency per table.
+the outcome rows the worker publishes (``observe``: the publisher hands over every row once, as
+built, before it is encoded, so no stage carries metrics code); breaker states and calls in
+flight are read from the health board at scrape time; consumer lag per partition comes from
+the liveness sampler's end offsets; the sink adds rows written and insert latency per table.
 
 Label values are bounded: models and tiers come from the catalog, status and error codes from
 the router's own code, and spend is labelled by tenant only for requests that cost something
@@ -17,19 +17,16 @@ the router's own code, and spend is labelled by tenant only for requests that co
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 import faust
-import orjson
 from faust.sensors.prometheus import setup_prometheus_sensors
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 from core.breaker import HALF_OPEN, OPEN
 from core.health import HealthBoard
-from core.messages import Out
-from core.outcomes import is_row_of
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +35,8 @@ _BREAKER_VALUE = {OPEN: 2, HALF_OPEN: 1}  # anything else is closed: 0
 
 
 class RouterMetrics:
-    def __init__(self, registry: CollectorRegistry, outcomes_topic: str = "") -> None:
+    def __init__(self, registry: CollectorRegistry) -> None:
         self.registry = registry
-        self.outcomes_topic = outcomes_topic
         self.requests = Counter("llm_router_requests", "Requests answered, by final status, model, tier and error code",
                                 ["status", "model", "tier", "error_code"], registry=registry)
         self.latency = Histogram("llm_router_request_latency_seconds", "End to end: received to answered",
@@ -58,29 +54,20 @@ class RouterMetrics:
         self.insert_latency = Histogram("llm_router_sink_insert_seconds", "One insert into ClickHouse", ["table"],
                                         buckets=_SECONDS, registry=registry)
 
-    def observe(self, outs: Sequence[Out]) -> None:
-        """Count what the outcome rows among ``outs`` say; a row that cannot be read is skipped."""
-        for o in outs:
-            if o.topic != self.outcomes_topic:
-                continue
-            try:
-                self._row(o.value)
-            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-                log.debug("an outcome row could not be counted")
-
-    def _row(self, value: bytes) -> None:
-        if is_row_of(value, "requests"):
-            r = orjson.loads(value)["r"]
-            self.requests.labels(r["status"], r["model"], str(r["final_tier"]), r["error_code"]).inc()
-            self.latency.observe(float(r["latency_ms"]) / 1000)
-            if r["cost_usd"]:
-                self.spend.labels(r["tenant"]).inc(float(r["cost_usd"]))
-        elif is_row_of(value, "attempts"):
-            r = orjson.loads(value)["r"]
-            self.provider_latency.labels(r["model"], r["status"]).observe(float(r["latency_ms"]) / 1000)
-        elif is_row_of(value, "escalations"):
-            r = orjson.loads(value)["r"]
-            self.escalations.labels(str(r["from_tier"]), str(r["to_tier"]), r["reason"]).inc()
+    def observe(self, table: str, r: dict[str, Any]) -> None:
+        """Count what an outcome row says; a row the metrics cannot read is skipped, never raised."""
+        try:
+            if table == "requests":
+                self.requests.labels(r["status"], r["model"], str(r["final_tier"]), r["error_code"]).inc()
+                self.latency.observe(float(r["latency_ms"]) / 1000)
+                if r["cost_usd"]:
+                    self.spend.labels(r["tenant"]).inc(float(r["cost_usd"]))
+            elif table == "attempts":
+                self.provider_latency.labels(r["model"], r["status"]).observe(float(r["latency_ms"]) / 1000)
+            elif table == "escalations":
+                self.escalations.labels(str(r["from_tier"]), str(r["to_tier"]), r["reason"]).inc()
+        except (KeyError, TypeError, ValueError):
+            log.debug("an outcome row could not be counted")
 
     def set_lag(self, lags: dict[tuple[str, int], int]) -> None:
         self.lag.clear()
@@ -110,11 +97,11 @@ class BoardCollector:
         yield flight
 
 
-def serve_metrics(app: faust.App, board: Any = None, outcomes_topic: str = "") -> RouterMetrics:
+def serve_metrics(app: faust.App, board: Any = None) -> RouterMetrics:
     """Faust's sensors and the router's metrics on one registry, served at ``/metrics``."""
     registry = CollectorRegistry()
     setup_prometheus_sensors(app, pattern="/metrics", registry=registry, name_prefix="faust")
-    metrics = RouterMetrics(registry, outcomes_topic)
+    metrics = RouterMetrics(registry)
     if isinstance(board, HealthBoard):
         registry.register(BoardCollector(board))
     return metrics

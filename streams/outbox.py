@@ -25,7 +25,7 @@ import orjson
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError, KafkaTimeoutError, UnknownTopicOrPartitionError
 
-from core.messages import Out, packed
+from core.messages import Out
 from core.payload import dumps_within, message_budget, payload_copy
 from core.topics import TopicNames
 
@@ -97,16 +97,13 @@ class FaustOutbox:
         self.retries = 0
         self._slots = asyncio.Semaphore(max_pending)  # batches whose results are still awaited
         self._pending: set[asyncio.Task[None]] = set()
-        self.observe: Callable[[Sequence[Out]], None] | None = None  # sees every batch once (the metrics)
 
     async def send_all(self, outs: Sequence[Out], accepted: Callable[[], None] | None = None) -> None:
         """Send ``outs``. Without ``accepted``: return once the broker took every message (or a
         refusal record). With it: return once the messages are handed to the producer, in order,
         and call ``accepted`` when the broker took them all, so a stage goes on with its next
         batch instead of waiting a round trip (at most ``max_pending`` batches are outstanding)."""
-        if self.observe is not None:
-            self.observe(outs)
-        pending = packed(outs, self.names.outcomes, self.budget)
+        pending = list(outs)
         futures = await self._enqueue(pending)
         if accepted is None:
             await self._settle(pending, futures)

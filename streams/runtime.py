@@ -23,6 +23,7 @@ from core.invocation import Invoker, RetryPolicy
 from core.outcomes import reference_rows
 from core.pipeline import Classify, Invoke, Pipeline, Route, Tuning, Verify
 from core.ports import Outbox
+from core.publisher import Publisher
 from core.quality_memory import MemoryView, QualityMemory
 from core.reply_topics import ReplyTopics
 from core.routing import RoutingPolicy
@@ -67,11 +68,11 @@ def pipeline_runtime(settings: Settings, outbox: Outbox,
     quality = None if memory is None else MemoryView(memory, lambda m: ref.current.models[m].tier)
     limits = CascadeLimits(settings.max_escalations, ref, settings.verify_thresholds)
     pipeline = Pipeline(
-        classify=Classify(ingress, classifier, names, clock, seen, drift, settings.store_prompts),
-        route=Route(policy, board, ledger, names, clock, quality),
-        invoke=Invoke(invoker, policy, names, worker),
-        verify=Verify(limits, policy, names, clock, LgbmVerifier(settings.model_dir)),
-        names=names, clock=clock, outbox=outbox, seen=seen,
+        classify=Classify(ingress, classifier, clock, seen, drift, settings.store_prompts),
+        route=Route(policy, board, ledger, clock, quality),
+        invoke=Invoke(invoker, policy, worker),
+        verify=Verify(limits, policy, clock, LgbmVerifier(settings.model_dir)),
+        names=names, clock=clock, outbox=outbox, seen=seen, publisher=Publisher(names),
         tuning=Tuning(max_in_flight=settings.max_in_flight),
     )
     reloader = CatalogReloader(settings.catalog_path, settings.catalog_placeholders(), ref, memory,

@@ -26,6 +26,7 @@ from core.messages import Out
 from core.outcomes import COLUMNS, encode
 from core.pipeline import Classify, Invoke, Pipeline, Route, Tuning, Verify
 from core.ports import AllHealthy
+from core.publisher import Publisher
 from core.reply_topics import ReplyTopics
 from core.request import Request
 from core.routing import RoutingPolicy
@@ -78,11 +79,11 @@ def _deps(catalog: Catalog, outbox: RecordingOutbox, provider: Any = None, class
     ingress = Ingress(NAMES, ReplyTopics(NAMES, catalog.reply_topics, "wiring"), None)
     policy, seen = RoutingPolicy(ref), SeenCache()
     return Pipeline(
-        classify=Classify(ingress, classifier or StubClassifier(), NAMES, clock, seen),
-        route=Route(policy, AllHealthy(), FixedSpend(0, 0), NAMES, clock),
-        invoke=Invoke(invoker, policy, NAMES, "w"),
-        verify=Verify(CascadeLimits(2, ref), policy, NAMES, clock),
-        names=NAMES, clock=clock, outbox=outbox, seen=seen, tuning=Tuning(within_s=0.001))
+        classify=Classify(ingress, classifier or StubClassifier(), clock, seen),
+        route=Route(policy, AllHealthy(), FixedSpend(0, 0), clock),
+        invoke=Invoke(invoker, policy, "w"),
+        verify=Verify(CascadeLimits(2, ref), policy, clock),
+        names=NAMES, clock=clock, outbox=outbox, seen=seen, publisher=Publisher(NAMES), tuning=Tuning(within_s=0.001))
 
 
 def _request(rid: str, content: str = "hi") -> bytes:
@@ -245,8 +246,8 @@ async def _classified(catalog: Catalog, rid: str) -> list[Out]:
     from core.stages import accept_requests
 
     ingress = Ingress(NAMES, ReplyTopics(NAMES, catalog.reply_topics, "wiring"), None)
-    return accept_requests([Incoming(_request(rid), NOW_MS, NAMES.requests, 0, 0)], StubClassifier(), NAMES, NOW_MS,
-                           ingress=ingress)
+    facts = accept_requests([Incoming(_request(rid), NOW_MS, NAMES.requests, 0, 0)], StubClassifier(), ingress, NOW_MS)
+    return Publisher(NAMES).messages(facts)
 
 
 async def _routed(catalog: Catalog, rid: str) -> Out:
@@ -254,13 +255,14 @@ async def _routed(catalog: Catalog, rid: str) -> Out:
     from core.stages import route as route_step
 
     classified = _first(await _classified(catalog, rid), NAMES.classified)
-    outs = route_step(Job.decode(classified.value), RoutingPolicy(catalog), AllHealthy(), NAMES, NOW_MS)
+    outs = Publisher(NAMES).messages(route_step(Job.decode(classified.value), RoutingPolicy(catalog), AllHealthy(),
+                                                NOW_MS))
     return _first(outs, NAMES.routed)
 
 
 async def _invoked(catalog: Catalog, rid: str, deps: Pipeline) -> Out:
     from core.events import Job
     routed = await _routed(catalog, rid)
-    outs = await deps.invoke.step(Job.decode(routed.value))
+    outs = deps.publisher.messages(await deps.invoke.step(Job.decode(routed.value)))
     return _first(outs, NAMES.invoked)
 

@@ -12,11 +12,8 @@ from core.health import HealthBoard
 from core.ports import AllHealthy
 from core.routing import RoutingPolicy
 from core.stages import verify_answer
-from core.topics import TopicNames
 from core.verification import CascadeLimits
 from tests.fakes import FakeClock, job
-
-NAMES = TopicNames("")
 
 
 def _without_tier(catalog: Catalog, tier: int) -> Catalog:
@@ -36,13 +33,13 @@ def test_a_reload_that_changes_the_top_tier_is_used_by_the_next_escalation(catal
     first = job(2, request_id="r1")
     first.decision = policy.decide(first, AllHealthy())
     assert first.decision.tier == 2 == limits.top_tier
-    verify_answer(_failed_at(first, 2), limits, NAMES, 0)  # an empty answer escalates
+    verify_answer(_failed_at(first, 2), limits, 0)  # an empty answer escalates
     assert first.target_tier == 2  # no tier 3 yet: "one up" stays at the top tier
 
     ref.swap(catalog)  # the reload: tier-3 models are back
     second = job(2, request_id="r2")
     second.decision = policy.decide(second, AllHealthy())
-    verify_answer(_failed_at(second, 2), limits, NAMES, 0)
+    verify_answer(_failed_at(second, 2), limits, 0)
     assert second.target_tier == 3
     second.decision = policy.decide(second, AllHealthy())  # the escalation is routed on the new catalog
     assert second.decision.tier == 3 and second.decision.model in catalog.models

@@ -11,6 +11,7 @@ from core.dedup import SeenCache
 from core.durable_writer import DurableWriter, first_copies, group_rows, row_problem
 from core.errors import SinkError
 from core.outcomes import COLUMNS
+from core.publisher import Publisher
 from core.topics import TopicNames
 from tests.fakes import FakeClock, RecordingOutbox
 
@@ -40,7 +41,7 @@ def _row(i: int, cost: object = 0.1) -> dict[str, Any]:
 
 async def test_one_bad_row_is_set_aside_and_the_rest_written() -> None:
     table, sent = FakeTable(), RecordingOutbox()
-    writer = DurableWriter(table, FakeClock(), sent, NAMES)
+    writer = DurableWriter(table, FakeClock(), sent, Publisher(NAMES))
     rows = [_row(i) for i in range(9)] + [_row(9, "lots")]
     refused = await writer.write("requests", rows)
     assert [r.row["request_id"] for r in refused] == ["r9"]
@@ -54,7 +55,7 @@ async def test_one_bad_row_is_set_aside_and_the_rest_written() -> None:
 async def test_a_down_server_is_retried_with_backoff_until_it_answers() -> None:
     clock = FakeClock()
     table = FakeTable(down_calls=4)
-    writer = DurableWriter(table, clock, RecordingOutbox(), NAMES, max_backoff_s=0.4)
+    writer = DurableWriter(table, clock, RecordingOutbox(), Publisher(NAMES), max_backoff_s=0.4)
     refused = await writer.write("requests", [_row(1)])
     assert refused == [] and len(table.rows) == 1
     assert clock.slept == [0.1, 0.2, 0.4, 0.4]
@@ -62,7 +63,7 @@ async def test_a_down_server_is_retried_with_backoff_until_it_answers() -> None:
 
 async def test_a_batch_of_only_bad_rows_is_set_aside_without_stalling() -> None:
     table = FakeTable()
-    writer = DurableWriter(table, FakeClock(), RecordingOutbox(), NAMES)
+    writer = DurableWriter(table, FakeClock(), RecordingOutbox(), Publisher(NAMES))
     refused = await writer.write("requests", [_row(1, "x"), _row(2, "y")])
     assert [r.row["request_id"] for r in refused] == ["r1", "r2"] and table.rows == []
 

@@ -8,9 +8,11 @@ import orjson
 
 from core.dedup import SeenCache
 from core.ingress import Ingress
+from core.messages import Incoming, Out
 from core.payload import message_budget
+from core.publisher import Publisher
 from core.reply_topics import ReplyTopics
-from core.stages import Incoming, accept_requests
+from core.stages import accept_requests
 from core.topics import TopicNames
 from tests.fakes import StubClassifier
 
@@ -19,6 +21,7 @@ NOW = 1_800_000_000_000
 EXISTING = {"acme.replies", "shared.replies"}
 INGRESS = Ingress(NAMES, ReplyTopics(NAMES, {"default": ("{tenant}.*",), "globex": ("shared.*",)}),
                   topic_exists=EXISTING.__contains__)
+PUB = Publisher(NAMES)
 
 
 def _in(value: bytes, offset: int = 0) -> Incoming:
@@ -29,9 +32,9 @@ def _req(rid: str = "r1", **kw: object) -> bytes:
     return orjson.dumps({"request_id": rid, "tenant": "acme", "messages": [{"role": "user", "content": "hi"}], **kw})
 
 
-def _run(*values: bytes, seen: SeenCache | None = None) -> list:
-    return accept_requests([_in(v, i) for i, v in enumerate(values)], StubClassifier(), NAMES, NOW, seen=seen,
-                           ingress=INGRESS)
+def _run(*values: bytes, seen: SeenCache | None = None) -> list[Out]:
+    return PUB.messages(accept_requests([_in(v, i) for i, v in enumerate(values)], StubClassifier(), INGRESS, NOW,
+                                        seen=seen))
 
 
 def _response(outs: list) -> dict:
@@ -110,7 +113,7 @@ def test_a_tenant_topic_decides_the_tenant_and_a_forged_one_is_refused_away_from
     forged = Incoming(orjson.dumps({"request_id": "f-1", "tenant": "globex", "reply_topic": "shared.replies",
                                     "messages": [{"role": "user", "content": "spend globex's budget"}]}),
                       NOW - 5, NAMES.tenant_requests("acme"), 0, 1)
-    outs = accept_requests([own, forged], StubClassifier(), NAMES, NOW, ingress=INGRESS)
+    outs = PUB.messages(accept_requests([own, forged], StubClassifier(), INGRESS, NOW))
     assert [o.key for o in outs if o.topic == NAMES.classified] == [b"ok-1"]
     refusal = [orjson.loads(o.value) for o in outs if o.topic == NAMES.responses]
     assert [(r["request_id"], r["error"]["code"]) for r in refusal] == [("f-1", "tenant_mismatch")]
@@ -118,6 +121,6 @@ def test_a_tenant_topic_decides_the_tenant_and_a_forged_one_is_refused_away_from
     assert not [o for o in outs if o.topic == "shared.replies"]  # never on the other tenant's reply topic
 
     closed = replace(INGRESS, shared_requests=False)
-    outs = accept_requests([_in(_req("shared-1"))], StubClassifier(), NAMES, NOW, ingress=closed)
+    outs = PUB.messages(accept_requests([_in(_req("shared-1"))], StubClassifier(), closed, NOW))
     assert _response(outs)["error"]["code"] == "tenant_mismatch"
     assert "each tenant's own topic (t.llm.requests.v1.<tenant>)" in _response(outs)["error"]["message"]

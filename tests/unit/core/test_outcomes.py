@@ -58,10 +58,11 @@ def test_rows_are_packed_within_the_budget_and_split_back_in_order() -> None:
 
 
 def test_a_batch_of_outs_sends_its_rows_as_one_message_after_the_rest() -> None:
-    from core.messages import Out, packed, row_out
+    from core.messages import Out, packed
+    from core.outcomes import encode
 
-    outs = [row_out(NAMES, b"a", "requests", {"request_id": "a"}), Out(NAMES.routed, b"a", b"{}"),
-            row_out(NAMES, b"b", "decisions", {"request_id": "b"})]
+    outs = [Out(NAMES.outcomes, b"a", encode("requests", {"request_id": "a"})), Out(NAMES.routed, b"a", b"{}"),
+            Out(NAMES.outcomes, b"b", encode("decisions", {"request_id": "b"}))]
     sent = packed(outs, NAMES.outcomes, 10_000)
     assert [o.topic for o in sent] == [NAMES.routed, NAMES.outcomes]
     assert sent[1].value == outs[0].value + b"\n" + outs[2].value

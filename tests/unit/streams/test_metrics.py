@@ -6,9 +6,11 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from core.catalog import Catalog
+from core.facts import Refused
 from core.health import HealthBoard
-from core.messages import Out, row_out
+from core.messages import Incoming
 from core.outcomes import invalid_request_row
+from core.publisher import Publisher
 from core.topics import TopicNames
 from streams.metrics import BoardCollector, RouterMetrics
 from tests.fakes import FakeClock
@@ -24,17 +26,16 @@ def _samples(registry: CollectorRegistry) -> dict[tuple[str, tuple[tuple[str, st
 
 def test_requests_spend_provider_calls_and_escalations_are_counted_from_the_rows() -> None:
     registry = CollectorRegistry()
-    metrics = RouterMetrics(registry, NAMES.outcomes)
+    metrics = RouterMetrics(registry)
     ok = {"status": "ok", "model": "m1", "final_tier": 1, "error_code": "", "latency_ms": 120, "cost_usd": 0.25,
           "tenant": "acme"}
-    metrics.observe([
-        row_out(NAMES, b"a", "requests", ok), row_out(NAMES, b"b", "requests", ok),
-        row_out(NAMES, b"c", "requests", invalid_request_row("c", "made-up-tenant", 0, 5)),
-        row_out(NAMES, b"a", "attempts", {"model": "m1", "status": "ok", "latency_ms": 80}),
-        row_out(NAMES, b"a", "escalations", {"from_tier": 1, "to_tier": 2, "reason": "too_short"}),
-        Out(NAMES.outcomes, b"x", b'{"t":"requests","r":{}}'),  # unreadable: skipped, not raised
-        Out(NAMES.responses, b"a", b'{"t":"requests"}'),  # not an outcome row at all
-    ])
+    metrics.observe("requests", ok)
+    metrics.observe("requests", ok)
+    metrics.observe("requests", invalid_request_row("c", "made-up-tenant", 0, 5))
+    metrics.observe("attempts", {"model": "m1", "status": "ok", "latency_ms": 80})
+    metrics.observe("escalations", {"from_tier": 1, "to_tier": 2, "reason": "too_short"})
+    metrics.observe("requests", {})  # unreadable: skipped, not raised
+    metrics.observe("decisions", {"model": "m1"})  # not counted
     got = _samples(registry)
     ok_labels = (("error_code", ""), ("model", "m1"), ("status", "ok"), ("tier", "1"))
     assert got[("llm_router_requests_total", ok_labels)] == 2
@@ -46,6 +47,18 @@ def test_requests_spend_provider_calls_and_escalations_are_counted_from_the_rows
     assert got[("llm_router_request_latency_seconds_count", ())] == 3
     assert got[("llm_router_provider_latency_seconds_count", (("model", "m1"), ("status", "ok")))] == 1
     assert got[("llm_router_escalations_total", (("from_tier", "1"), ("reason", "too_short"), ("to_tier", "2")))] == 1
+
+
+def test_the_publisher_hands_every_row_it_builds_to_the_metrics_once() -> None:
+    registry = CollectorRegistry()
+    metrics = RouterMetrics(registry)
+    publisher = Publisher(NAMES)
+    publisher.observe = metrics.observe
+    refused = Refused(Incoming(b"{}", 0, NAMES.requests, 0, 3), None, ["body: empty"], "invalid_request", 5)
+    publisher.publish([refused, refused])
+    got = _samples(registry)
+    assert got[("llm_router_requests_total", (("error_code", "invalid_request"), ("model", ""), ("status", "error"),
+                                              ("tier", "0")))] == 2
 
 
 def test_breaker_state_and_calls_in_flight_are_read_from_the_board_when_scraped(catalog: Catalog) -> None:
