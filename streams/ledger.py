@@ -20,6 +20,7 @@ from core.budget import Ledger
 from core.clock import Clock
 from core.outcomes import is_row_of, rows_in
 from core.quality_memory import QualityMemory, learn_from_feedback, learn_from_outcomes
+from streams.fetching import adapt_fetches
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ async def follow(bootstrap: str, topic: str, ledger: Ledger, clock: Clock, memor
                                 max_poll_records=5000, fetch_min_bytes=64 * 1024, fetch_max_wait_ms=50,
                                 **client_kwargs)
     await consumer.start()
+    adapt_fetches(consumer._fetcher)  # idle, it asks the broker 4 times a second instead of 20
     try:
         tps = await _assignment(consumer)
         start = month_start_ms(clock.now_ms())
