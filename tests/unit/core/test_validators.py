@@ -51,6 +51,14 @@ def test_repetition() -> None:
     assert repetition("the same words again " * 60)
     assert repetition("\n".join(["Step: repeat"] * 10))
     assert not repetition("A varied answer with enough different words to look like a real reply. " * 2)
+    assert not repetition("\n".join(["Step: repeat"] * 5 + [f"step {i}" for i in range(6)]))  # 5 of 11: not most
+
+
+@pytest.mark.timeout(60)  # a liveness guard, not a speed target: the check takes milliseconds here
+def test_a_provider_answer_of_a_hundred_thousand_distinct_lines_is_checked_without_stalling_the_worker() -> None:
+    answer = "\n".join(f"line {i}" for i in range(100_000))  # about 1 MB: the largest answer a message carries
+    assert not repetition(answer)  # counting each distinct line on its own took about two minutes
+    assert repetition(answer + "\n" + "\n".join(["again"] * 100_001))
 
 
 def test_verify_reports_the_first_failing_check() -> None:
