@@ -1,5 +1,5 @@
-"""The chaos suite's hostile-publisher scenarios: poison, reply-topic abuse, oversized messages and
-a provider that echoes its API key, each with valid traffic flowing beside it."""
+"""The chaos suite's hostile-publisher scenarios: poison, reply-topic abuse, oversized messages, a
+provider that echoes its API key and one that floods its answers, each with valid traffic flowing."""
 
 from __future__ import annotations
 
@@ -100,5 +100,18 @@ def key_echo(stack: Stack, scale: float) -> Outcome:
     return out
 
 
+def flood(stack: Stack, scale: float) -> Outcome:
+    """Every provider answers with 60,000 distinct lines (about 600 KB): each answer is checked and
+    delivered without stalling the worker (a quadratic check once took about 40 s per answer)."""
+    from tooling.chaos import drive  # noqa: PLC0415
+
+    stack.configure_sim({"default": {"flood_lines": 60_000, "latency_ms": 20}})
+    try:
+        out = drive(stack, "provider floods 60,000-line answers", max(5, int(20 * scale)), 10)
+    finally:
+        stack.configure_sim({"default": {"flood_lines": 0}})
+    return out
+
+
 POISON_SCENARIOS: tuple[Callable[[Stack, float], Outcome], ...] = (poison_every_topic, reply_topic_abuse, oversized,
-                                                                    key_echo)
+                                                                    key_echo, flood)

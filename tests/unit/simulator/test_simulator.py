@@ -25,6 +25,12 @@ def test_quality_is_fixed_per_prompt() -> None:
     assert 0 <= stable_unit("a", "b") < 1
 
 
+def test_a_flooding_model_answers_every_prompt_with_that_many_distinct_lines() -> None:
+    out = decide(Behaviour(flood_lines=1000), "m", "hi", 50, 0.9)
+    lines = out.content.splitlines()
+    assert (out.kind, len(lines), len(set(lines))) == ("ok", 1000, 1000)
+
+
 def test_small_max_tokens_truncates() -> None:
     out = decide(Behaviour(answer_tokens=100), "m", "p", max_tokens=10, roll=0.99)
     assert (out.kind, out.finish_reason, out.output_tokens) == ("truncated", "length", 10)
