@@ -72,10 +72,14 @@ def oversized(stack: Stack, scale: float) -> Outcome:
     tag = uuid.uuid4().hex[:6]
     roles = orjson.dumps({"request_id": f"roles-{tag}", "tenant": "chaos",
                           "messages": [{"role": "robot", "content": "x" * 20}] * 10_000})
+    # a valid 700 KB prompt that is one word after an "@": the personal-data check once re-scanned
+    # it from every character (half an hour of the worker's event loop); it must be answered as usual
+    at_run = _req(f"at-{tag}", messages=[{"role": "user", "content": "@" + "x" * 700_000}])
     poison = [(n.requests, b"ff", b"\xff" * 400_000), (n.requests, b"roles", roles),
-              (n.requests, b"huge", _req(f"huge-{tag}", messages=[{"role": "user", "content": "y" * 1_010_000}]))]
-    return _valid_after(stack, "oversized messages (0xFF blob, 10,000 bad roles, 1.01 MB)", scale, poison,
-                        {f"roles-{tag}", f"huge-{tag}"})
+              (n.requests, b"huge", _req(f"huge-{tag}", messages=[{"role": "user", "content": "y" * 1_010_000}])),
+              (n.requests, b"at-run", at_run)]
+    return _valid_after(stack, "oversized messages (0xFF blob, 10,000 bad roles, 1.01 MB, a 700 KB word after @)",
+                        scale, poison, {f"roles-{tag}", f"huge-{tag}", f"at-{tag}"})
 
 
 def key_echo(stack: Stack, scale: float) -> Outcome:
