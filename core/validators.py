@@ -71,7 +71,7 @@ def unwrapped_json(answer: str, response_format: dict[str, Any] | None) -> str:
     for candidate in (text, *(m.group(2).strip() for m in _FENCE.finditer(text))):
         try:
             json.loads(candidate)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the decoder goes
             continue
         return candidate
     return answer
@@ -88,12 +88,15 @@ def json_problem(answer: str, response_format: dict[str, Any] | None) -> str | N
         text = fenced.group(2)
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the decoder goes
         return "json_invalid"
     schema = ((response_format or {}).get("json_schema") or {}).get("schema")
     if kind == "json_object" and not isinstance(value, dict):
         return "json_schema"
-    return "json_schema" if schema and not conforms(value, schema) else None
+    try:
+        return "json_schema" if schema and not conforms(value, schema) else None
+    except RecursionError:  # a value nested almost as deep as the decoder goes
+        return "json_schema"
 
 
 _TYPES: dict[str, Any] = {"object": dict, "array": list, "string": str, "boolean": bool, "null": type(None)}

@@ -97,7 +97,7 @@ def _sent_secrets(response: httpx.Response) -> list[str]:
 def _raw_detail(response: httpx.Response) -> str:
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than the decoder goes
         return response.text[:2000]
     err = body.get("error") if isinstance(body, dict) else None
     if isinstance(body, list) and body and isinstance(body[0], dict):  # Gemini may wrap errors in a list
@@ -139,6 +139,8 @@ async def post_json(client: httpx.AsyncClient, path: str, payload: dict[str, Any
                 return response.json()
             except ValueError:
                 raise protocol_error(provider, model, "body is not JSON") from None
+            except RecursionError:
+                raise protocol_error(provider, model, "body is JSON nested too deep to read") from None
 
 
 def protocol_error(provider: str, model: str, problem: str) -> ProviderProtocolError:
@@ -150,6 +152,6 @@ def call_arguments(raw: Any) -> dict[str, Any]:
     anything that is not a JSON object becomes {} rather than failing the call."""
     try:
         value = json.loads(raw or "{}")
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return {}
     return value if isinstance(value, dict) else {}

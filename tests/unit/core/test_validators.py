@@ -29,6 +29,7 @@ def test_json_against_the_requested_schema() -> None:
     assert json_problem('```json\n{"city": "Lima", "population": 1}\n```', SCHEMA) is None
     assert json_problem('{"city": "Lima"}', SCHEMA) == "json_schema"
     assert json_problem('{"city": "Lima", "population": "ten"}', SCHEMA) == "json_schema"
+    assert json_problem("[" * 100_000 + "]" * 100_000, SCHEMA) == "json_invalid"  # too deep to decode: invalid
     assert json_problem("Lima has ten million people", SCHEMA) == "json_invalid"
     assert json_problem("anything", None) is None
     assert conforms({"tags": ["a", 1]}, SCHEMA["json_schema"]["schema"] | {"required": []}) is False

@@ -70,6 +70,13 @@ async def test_reply_without_content_is_a_protocol_error(catalog: Catalog) -> No
             catalog.model("claude-sonnet-4"), REQ, 5.0)
 
 
+async def test_a_reply_nested_deeper_than_json_decodes_is_a_protocol_error_not_a_crash(catalog: Catalog) -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000  # the decoder raises RecursionError, not ValueError
+    with pytest.raises(ProviderProtocolError, match="nested too deep"):
+        await _provider(catalog, lambda r: httpx.Response(200, content=deep)).complete(
+            catalog.model("claude-sonnet-4"), REQ, 5.0)
+
+
 async def test_sampling_parameters_in_anthropic_terms(catalog: Catalog) -> None:
     from core.openai_params import Sampling
 
