@@ -81,10 +81,8 @@ class DurableWriter:
         log.error("%d outcome rows refused and set aside on %s (first: %s)", len(refusals), dlq, refusals[0].reason)
         rows = []
         for r in refusals:
-            rid = r.row.get("request_id", "") if isinstance(r.row, dict) else ""
             topic, partition, offset = r.source
-            rows.append(outcomes.dead_letter_row("sink", topic, partition, offset, rid if isinstance(rid, str) else "",
-                                                 r.reason, dlq, now))
+            rows.append(outcomes.dead_letter_row("sink", topic, partition, offset, r.request_id, r.reason, dlq, now))
         await self.outbox.send_all(self.publisher.publish(refusals))
         try:
             await asyncio.to_thread(self.writer.insert, "dead_letters", rows)

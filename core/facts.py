@@ -135,6 +135,12 @@ class RowRefused:
     reason: str
     source: tuple[str, int, int] = ("", 0, 0)
 
+    @property
+    def request_id(self) -> str:
+        """The row's request id when it has a readable one, else ""."""
+        rid = self.row.get("request_id", "") if isinstance(self.row, dict) else ""
+        return rid if isinstance(rid, str) else ""
+
 
 Fact = (Classified | Routed | Invoked | Judged | Escalated | Answered | Failed | Refused | SetAside | BreakerChanged
         | DriftWindowClosed | RowRefused)

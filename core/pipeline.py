@@ -134,9 +134,13 @@ class Pipeline:
     route: Route
     invoke: Invoke
     verify: Verify
-    names: TopicNames
     clock: Clock
     outbox: Outbox
     seen: SeenCache
     publisher: Publisher
     tuning: Tuning = field(default_factory=Tuning)
+
+    @property
+    def names(self) -> TopicNames:
+        """The topics the agents read: the ones the publisher writes to (one source for both)."""
+        return self.publisher.names

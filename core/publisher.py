@@ -92,12 +92,10 @@ class Publisher:
     def _row_refused(self, f: RowRefused, out: list[Out]) -> None:
         """The outcomes-DLQ record of a row the sink could not write (its ``dead_letters`` row is
         written by the sink itself, straight to ClickHouse)."""
-        rid = f.row.get("request_id", "") if isinstance(f.row, dict) else ""
-        rid = rid if isinstance(rid, str) else ""
         body = dumps_within({"error": {"code": "row_refused", "message": f.reason[:1000]}, "table": f.table,
                              "source": {"topic": f.source[0], "partition": f.source[1], "offset": f.source[2]},
                              "row": f.row}, self.budget, ["row"]) or b"{}"
-        out.append(Out(self.names.outcomes_dlq, (rid or f.table).encode()[:400], body))
+        out.append(Out(self.names.outcomes_dlq, (f.request_id or f.table).encode()[:400], body))
 
     # --- the pieces ----------------------------------------------------------------------
 

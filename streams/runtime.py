@@ -72,7 +72,7 @@ def pipeline_runtime(settings: Settings, outbox: Outbox,
         route=Route(policy, board, ledger, clock, quality),
         invoke=Invoke(invoker, policy, worker),
         verify=Verify(limits, policy, clock, LgbmVerifier(settings.model_dir)),
-        names=names, clock=clock, outbox=outbox, seen=seen, publisher=Publisher(names),
+        clock=clock, outbox=outbox, seen=seen, publisher=Publisher(names),
         tuning=Tuning(max_in_flight=settings.max_in_flight),
     )
     reloader = CatalogReloader(settings.catalog_path, settings.catalog_placeholders(), ref, memory,

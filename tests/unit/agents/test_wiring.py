@@ -83,7 +83,7 @@ def _deps(catalog: Catalog, outbox: RecordingOutbox, provider: Any = None, class
         route=Route(policy, AllHealthy(), FixedSpend(0, 0), clock),
         invoke=Invoke(invoker, policy, "w"),
         verify=Verify(CascadeLimits(2, ref), policy, clock),
-        names=NAMES, clock=clock, outbox=outbox, seen=seen, publisher=Publisher(NAMES), tuning=Tuning(within_s=0.001))
+        clock=clock, outbox=outbox, seen=seen, publisher=Publisher(NAMES), tuning=Tuning(within_s=0.001))
 
 
 def _request(rid: str, content: str = "hi") -> bytes:
