@@ -8,22 +8,27 @@ prompt's chance from its nearest neighbours among them:
 - **prior**: P(the request's tier <= the model's tier) from the classifier, calibrated online per
   model in ten bins (a prior that carries no signal on this traffic flattens to the model's base
   rate; one that does keeps its ranking);
-- **memory**: the similarity- and age-weighted share of accepted answers among the ``k`` nearest
-  past prompts this model answered, shrunk toward the calibrated prior by how little evidence
-  there is;
-- **blend**: ``a * memory + (1 - a) * prior`` with ``a`` learned online per model, test then learn:
-  each new verdict is first predicted by both, and ``a`` is the least-squares weight of the blend
-  itself over past verdicts, ``sum (y - prior)(memory - prior) / sum (memory - prior)^2``, clipped
-  to [0, 1], exponentially forgotten, a verdict counting by the evidence the memory had for it, and
-  starting from 0.5. Where the memory only restates the prior, or the outcome is mostly noise, it
-  stays put; where the memory explains what the prior gets wrong it moves to 1, and to 0 where
-  the memory is the worse guess. (Weighing each predictor by the inverse of its own squared error
-  kept ``a`` within 0.49-0.55 on both shared sets: on binary outcomes both errors are mostly
-  noise.) A cold memory therefore routes on the prior.
+- **memory**: several views of how this model did on similar past prompts, each shrunk toward the
+  calibrated prior by how little evidence it has: the similarity- and age-weighted share of accepted
+  answers among the nearest ``ks`` (5 to 80) past prompts it answered, and the share accepted in the
+  prompt's topic cluster at each level of ``core/topic_clusters.py`` (16 and 64 topics: many verdicts
+  behind each, and they outlive the ring buffer);
+- **blend**: ``prior + sum_j w_j (view_j - prior)`` with the weights ``w`` learned online per model,
+  test then learn: each new verdict is first predicted by every view, and ``w`` is the ridge
+  least-squares fit of ``y - prior`` on ``view_j - prior`` over past verdicts, exponentially forgotten,
+  clipped to non-negative and to a sum of at most 1, starting at 0.5 spread evenly (a cold memory routes
+  on the prior). Which neighbourhood size or topic level predicts best differs by traffic; the fit
+  finds out instead of a fixed ``k`` (measured on model pairs other than the ones the README reports,
+  2026-12-02: LLMRouter 0.923 -> 0.938, MMLU-Pro 0.550 -> 0.564 at 30 % seen). Where the views only
+  restate the prior, or the outcome is mostly noise, the weights stay near their start; where they
+  explain what the prior gets wrong they grow to 1, and to 0 where they are the worse guess. The sum
+  of the weights is the memory's share (``blend_weight``); ``Estimate.memory`` is the views' weighted
+  mean.
 
-Bounded: ``capacity`` verdicts per model in a ring buffer (1 MiB per model at the default 1,024),
-whatever the number of outcomes seen; old evidence also decays with ``half_life_days``, so a model whose quality
-changes is re-learned. Everything here is numpy; no I/O.
+Bounded: ``capacity`` verdicts per model in a ring buffer (1 MiB per model at the default 1,024) and
+80 topic centroids shared by all models (80 KiB), whatever the number of outcomes seen; old evidence
+also decays with ``half_life_days`` (neighbours by their age, topic counts as they are updated), so a
+model whose quality changes is re-learned. Everything here is numpy; no I/O.
 """
 
 from __future__ import annotations
@@ -34,23 +39,29 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-import orjson
 
 from core.events import Job
-from core.outcomes import is_row_of, rows_in
+from core.topic_clusters import DIM, TopicClusters
 
-DIM = 256
 _DAY_MS = 86_400_000
-_STACK_PRIOR = 1.0  # (memory - prior)^2 mass at which the blend weight leaves its starting 0.5
+_RIDGE = 1.0  # pseudo-mass of (view - prior)^2 holding the blend weights at their start (0.5 in all)
 
 
 @dataclass(frozen=True, slots=True)
 class MemoryConfig:
     capacity: int = 1024  # verdicts kept per model (the newest; older ones have decayed anyway)
-    k: int = 20  # neighbours per estimate
+    k: int = 20  # neighbours behind an estimate's evidence (what Thompson draws and min_evidence weigh)
+    ks: tuple[int, ...] = (5, 10, 20, 40, 80)  # neighbourhood sizes the blend chooses among
+    clusters: tuple[int, ...] = (16, 64)  # topic levels (``core/topic_clusters.py``); () for none
     half_life_days: float = 14.0
-    shrink: float = 1.0  # pseudo-verdicts of the calibrated prior inside the memory estimate
-    stack_forget: float = 0.999  # per verdict, for the online blend weight
+    shrink: float = 1.0  # pseudo-verdicts of the calibrated prior inside a neighbour view
+    cluster_shrink: float = 2.0  # the same inside a topic view
+    stack_forget: float = 0.999  # per verdict, for the online blend weights
+
+    def __post_init__(self) -> None:
+        if not self.ks or min(self.ks) < 1 or min(self.clusters, default=1) < 1:
+            raise ValueError(f"memory config: ks {self.ks} needs at least one size, and every size and topic "
+                             f"level {self.clusters} must be at least 1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,12 +69,14 @@ class Estimate:
     p: float  # blended P(acceptable)
     evidence: float  # similarity- and age-weighted neighbour count behind the memory part
     prior: float  # the calibrated prior
-    memory: float  # the memory part (equals the prior with no evidence)
+    memory: float  # the memory's views, weighted as the blend weighs them (the prior with no evidence)
 
 
 @dataclass
 class _Model:
     capacity: int
+    views: int  # neighbourhood sizes + topic levels
+    topics: tuple[int, ...]
     vecs: np.ndarray = field(init=False)
     ys: np.ndarray = field(init=False)
     ts: np.ndarray = field(init=False)
@@ -71,21 +84,31 @@ class _Model:
     head: int = 0
     bins_n: np.ndarray = field(default_factory=lambda: np.zeros(10))
     bins_pos: np.ndarray = field(default_factory=lambda: np.zeros(10))
-    stack_xy: float = 0.0  # sum f (y - prior)(memory - prior) over verdicts not yet seen when predicted
-    stack_xx: float = 0.0  # sum f (memory - prior)^2
+    topic_t: int = 0  # when the topic counts were last decayed (ms)
+    weights: np.ndarray | None = None  # the blend weights of the current fit (None: to compute)
 
     def __post_init__(self) -> None:
         self.vecs = np.zeros((self.capacity, DIM), dtype=np.float32)  # float32: no conversion per query
         self.ys = np.zeros(self.capacity, dtype=np.float32)
         self.ts = np.zeros(self.capacity, dtype=np.int64)
         self.rids = np.zeros(self.capacity, dtype=np.int64)  # which request each verdict was on (hash)
+        self.topic_n = [np.zeros(n) for n in self.topics]  # verdicts per topic cluster, per level
+        self.topic_pos = [np.zeros(n) for n in self.topics]  # accepted among them
+        # ridge fit of (y - prior) on (view - prior): sum x x' and sum x (y - prior), with the start's mass
+        self.stack_xx, self.stack_xy = _start(self.views)
 
 
 class QualityMemory:
     def __init__(self, models: Iterable[str], config: MemoryConfig | None = None) -> None:
         self.config = config or MemoryConfig()
-        self._models: dict[str, _Model] = {m: _Model(self.config.capacity) for m in models}
+        self.topics = TopicClusters(self.config.clusters)
+        self._last_vecs: np.ndarray | None = None  # the batch whose topics ``_last_assigned`` holds
+        self._last_assigned = np.zeros((0, 0), dtype=np.int64)
+        self._models: dict[str, _Model] = {m: self._new_model() for m in models}
         self.learned = 0
+
+    def _new_model(self) -> _Model:
+        return _Model(self.config.capacity, len(self.config.ks) + self.topics.levels, self.topics.sizes)
 
     @property
     def models(self) -> list[str]:
@@ -94,10 +117,13 @@ class QualityMemory:
     def ensure(self, models: Iterable[str]) -> None:
         """Start a memory for models a catalog reload added (kept ones keep theirs)."""
         for m in models:
-            self._models.setdefault(m, _Model(self.config.capacity))
+            if m not in self._models:
+                self._models[m] = self._new_model()
 
     def nbytes(self) -> int:
-        return sum(s.vecs.nbytes + s.ys.nbytes + s.ts.nbytes + s.rids.nbytes for s in self._models.values())
+        return self.topics.nbytes() + sum(
+            s.vecs.nbytes + s.ys.nbytes + s.ts.nbytes + s.rids.nbytes + sum(a.nbytes for a in s.topic_n + s.topic_pos)
+            for s in self._models.values())
 
     def apply_feedback(self, request_id: str, value: float) -> int:
         """Downstream feedback overrides the verifier on the answer that was delivered (the request's
@@ -106,6 +132,8 @@ class QualityMemory:
         changed = 0
         for s in self._models.values():
             slots = np.flatnonzero((s.rids[:s.size] == h) & (s.ys[:s.size] >= 0.5))
+            if len(slots):
+                self._count_topics(s, s.vecs[slots], value - s.ys[slots], with_n=False)
             s.ys[slots] = value
             changed += len(slots)
         return changed
@@ -126,38 +154,77 @@ class QualityMemory:
         cal = (s.bins_pos[bins] + 2.0 * pr) / (s.bins_n[bins] + 2.0)
         if s.size == 0 or vecs is None:
             return [Estimate(c, 0.0, c, c) for c in cal.tolist()]
-        mem, ev = self._neighbours(s, vecs, cal, now_ms)
-        a = self._blend_weight(s)
-        blended = a * mem + (1 - a) * cal
+        vecs = np.asarray(vecs, dtype=np.float32)
+        views, ev = self._views(s, vecs, cal, now_ms)
+        w = self._weights(s)
+        a = float(w.sum())
+        lift = (views - cal[:, None]) @ w
+        blended = np.clip(cal + lift, 0.0, 1.0)
+        mem = cal + lift / a if a > 0 else views[:, self._evidence_view()]
         return [Estimate(p, e, c, m) for p, e, c, m in zip(blended.tolist(), ev.tolist(), cal.tolist(), mem.tolist(),
                                                              strict=True)]
 
-    def _neighbours(self, s: _Model, vecs: np.ndarray, cal: np.ndarray, now_ms: int) -> tuple[np.ndarray, np.ndarray]:
-        n = s.size
-        sims = np.asarray(vecs, dtype=np.float32) @ s.vecs[:n].T  # (B, n)
-        k = min(self.config.k, n)
+    def _evidence_view(self) -> int:
+        ks = self.config.ks
+        return min(range(len(ks)), key=lambda i: abs(ks[i] - self.config.k))
+
+    def _views(self, s: _Model, vecs: np.ndarray, cal: np.ndarray, now_ms: int) -> tuple[np.ndarray, np.ndarray]:
+        """Every view's estimate (B, views) and the evidence (weighted count of the ``k`` nearest)."""
+        n, ks = s.size, self.config.ks
+        sims = vecs @ s.vecs[:n].T  # (B, n)
+        k = min(max(ks), n)
         top = np.argpartition(-sims, k - 1, axis=1)[:, :k] if k < n else np.broadcast_to(np.arange(n), (len(vecs), n))
-        w = np.clip(np.take_along_axis(sims, top, axis=1), 0.0, None)
+        near = np.take_along_axis(sims, top, axis=1)
+        order = np.argsort(-near, axis=1)  # nearest first, so the first j are the j nearest
+        top, near = np.take_along_axis(top, order, axis=1), np.take_along_axis(near, order, axis=1)
         age_days = np.maximum(now_ms - s.ts[top], 0) / _DAY_MS
-        w = w * np.power(0.5, age_days / self.config.half_life_days)
-        ev = w.sum(axis=1)
-        mem = ((w * s.ys[top]).sum(axis=1) + self.config.shrink * cal) / (ev + self.config.shrink)
-        return mem, ev
+        w = np.clip(near, 0.0, None) * np.power(0.5, age_days / self.config.half_life_days)
+        cum_w, cum_y = np.cumsum(w, axis=1), np.cumsum(w * s.ys[top], axis=1)
+        cols = [(cum_y[:, min(j, k) - 1] + self.config.shrink * cal) / (cum_w[:, min(j, k) - 1] + self.config.shrink)
+                for j in ks]
+        if s.topics:
+            assigned = self._assigned(vecs)
+            for level, (tn, tp) in enumerate(zip(s.topic_n, s.topic_pos, strict=True)):
+                c = assigned[:, level]
+                has = c >= 0
+                got_n, got_pos = np.where(has, tn[c], 0.0), np.where(has, tp[c], 0.0)
+                cols.append((got_pos + self.config.cluster_shrink * cal) / (got_n + self.config.cluster_shrink))
+        ev = cum_w[:, min(self.config.k, k) - 1]
+        return np.stack(cols, axis=1), ev
+
+    def _assigned(self, vecs: np.ndarray) -> np.ndarray:
+        """The prompts' topics, computed once for the same batch however many models ask."""
+        if self._last_vecs is not vecs:
+            self._last_vecs, self._last_assigned = vecs, self.topics.assign(vecs)
+        return self._last_assigned
 
     def blend_weight(self, model: str) -> float:
         """How much the memory counts against the calibrated prior for ``model`` (0 to 1)."""
         s = self._models.get(model)
-        return 0.0 if s is None else self._blend_weight(s)
+        return 0.0 if s is None else float(self._weights(s).sum())
 
-    def _blend_weight(self, s: _Model) -> float:
-        # least squares on past verdicts, shrunk toward 0.5 by a pseudo-mass
-        return min(1.0, max(0.0, (s.stack_xy + 0.5 * _STACK_PRIOR) / (s.stack_xx + _STACK_PRIOR)))
+    @staticmethod
+    def _weights(s: _Model) -> np.ndarray:
+        if s.weights is None:  # non-negative least squares by coordinate descent (a few views: cheap)
+            xx, xy = s.stack_xx, s.stack_xy
+            w = np.zeros(len(xy))
+            for _ in range(50):
+                for i in range(len(w)):
+                    w[i] = max(0.0, (xy[i] - xx[i] @ w + xx[i, i] * w[i]) / xx[i, i])
+            total = float(w.sum())
+            s.weights = w / total if total > 1.0 else w
+        return s.weights
 
     # --- learning ------------------------------------------------------------------------------
 
     def learn(self, vecs: np.ndarray, model: str, accepted: Sequence[float], priors: Sequence[float],
-              times_ms: Sequence[int], request_ids: Sequence[str] = ()) -> None:
-        """Verdicts for one model: test (update the blend weight and the calibration), then store."""
+              times_ms: Sequence[int], request_ids: Sequence[str] = (), escalated: Sequence[bool] = ()) -> None:
+        """Verdicts for one model: test (update the blend weight and the calibration), then store.
+
+        ``escalated`` marks verdicts on answers asked for because a cheaper model's answer failed: the
+        neighbours learn them, the topic counts do not (within a topic, prompts where the cheaper model
+        failed are the harder ones, so counting them would make this model look worse there than it is
+        on the topic's traffic; the neighbours are local enough to compare like with like)."""
         s = self._models.get(model)
         if s is None or len(accepted) == 0:
             return
@@ -166,22 +233,55 @@ class QualityMemory:
         pr = np.asarray(priors, dtype=np.float64)
         bins = np.minimum((pr * 10).astype(int), 9)
         cal = (s.bins_pos[bins] + 2.0 * pr) / (s.bins_n[bins] + 2.0)
-        if s.size:  # each verdict counts by how much evidence the memory had for it
-            mem, ev = self._neighbours(s, vecs, cal, int(max(times_ms)))
+        vecs = np.asarray(vecs, dtype=np.float32)
+        now = int(max(times_ms))
+        if s.size:  # test: how each view would have predicted these verdicts, each verdict counting
+            views, ev = self._views(s, vecs, cal, now)  # by how much evidence the neighbours had for it
+            x = views - cal[:, None]
             f = ev / (ev + self.config.shrink)
-            g = self.config.stack_forget ** len(ys)
-            s.stack_xy = g * s.stack_xy + float((f * (ys - cal) * (mem - cal)).sum())
-            s.stack_xx = g * s.stack_xx + float((f * (mem - cal) ** 2).sum())
+            g = self.config.stack_forget ** len(ys)  # forget toward the start, not toward nothing
+            start_xx, start_xy = _start(s.views)
+            s.stack_xx = g * s.stack_xx + (1 - g) * start_xx + (x * f[:, None]).T @ x
+            s.stack_xy = g * s.stack_xy + (1 - g) * start_xy + (x * f[:, None]).T @ (ys - cal)
+            s.weights = None
         np.add.at(s.bins_n, bins, 1)
         np.add.at(s.bins_pos, bins, ys)
+        self._decay_topics(s, now)
+        self.topics.update(vecs)
+        self._last_vecs = None  # the centroids moved
+        first = ~np.asarray(escalated, dtype=bool) if len(escalated) else np.ones(len(ys), dtype=bool)
+        self._count_topics(s, vecs[first], ys[first], with_n=True)
         rids = np.array([_rid_hash(r) for r in request_ids] if request_ids else [0] * len(ys), dtype=np.int64)
-        vecs = np.asarray(vecs, dtype=np.float32)[-s.capacity:]  # more than fit: only the newest stay
+        vecs = vecs[-s.capacity:]  # more than fit: only the newest stay
         ys, ts, rids = ys[-s.capacity:], np.asarray(times_ms, dtype=np.int64)[-s.capacity:], rids[-s.capacity:]
         slots = (s.head + np.arange(len(ys))) % s.capacity
         s.vecs[slots], s.ys[slots], s.ts[slots], s.rids[slots] = vecs, ys, ts, rids
         s.head = int((s.head + len(ys)) % s.capacity)
         s.size = min(s.size + len(ys), s.capacity)
         self.learned += n
+
+    def _decay_topics(self, s: _Model, now_ms: int) -> None:
+        if now_ms > s.topic_t:
+            f = 0.5 ** ((now_ms - s.topic_t) / _DAY_MS / self.config.half_life_days) if s.topic_t else 1.0
+            for counts in s.topic_n + s.topic_pos:
+                np.multiply(counts, f, out=counts)
+            s.topic_t = now_ms
+
+    def _count_topics(self, s: _Model, vecs: np.ndarray, ys: np.ndarray, with_n: bool) -> None:
+        if not s.topics:
+            return
+        assigned = self.topics.assign(vecs)
+        for level, size in enumerate(s.topics):
+            c = assigned[:, level]
+            if with_n:
+                s.topic_n[level] += np.bincount(c, minlength=size)
+            s.topic_pos[level] += np.bincount(c, weights=ys, minlength=size)
+
+
+def _start(views: int) -> tuple[np.ndarray, np.ndarray]:
+    """The blend's starting fit: 0.5 spread evenly over the views, held as firmly as one view of mass
+    ``_RIDGE`` would be (each view gets that mass: identical views then add up to one such view)."""
+    return np.eye(views) * _RIDGE * views, np.full(views, 0.5 * _RIDGE)
 
 
 def encode_vector(vec: np.ndarray) -> str:
@@ -241,66 +341,8 @@ def _rid_hash(request_id: str) -> int:
     return int.from_bytes(hashlib.blake2b(request_id.encode(), digest_size=8).digest(), "little", signed=True) or 1
 
 
-def feedback_value(payload: dict[str, object]) -> float | None:
-    """What downstream feedback says of an answer: its score (0..1), or a recognised label."""
-    score = payload.get("score")
-    if isinstance(score, (int, float)) and not isinstance(score, bool) and 0 <= score <= 1:
-        return float(score)
-    label = str(payload.get("label") or "").strip().lower()
-    return 1.0 if label in _GOOD else 0.0 if label in _BAD else None
-
-
-_GOOD = frozenset({"good", "positive", "accept", "accepted", "correct", "thumbs_up", "up", "1", "true", "yes"})
-_BAD = frozenset({"bad", "negative", "reject", "rejected", "wrong", "incorrect", "thumbs_down", "down", "0",
-                  "false", "no"})
-
-
 def tier_prior(tier_probs: dict[str, float], model_tier: int) -> float:
     """P(the request needs no more than ``model_tier``): the classifier's say on this model."""
     if not tier_probs:
         return 0.5
     return float(min(1.0, sum(p for t, p in tier_probs.items() if int(t) <= model_tier)))
-
-
-def learn_from_outcomes(memory: QualityMemory, values: Sequence[bytes | None]) -> int:
-    """Feed the verdict rows among raw outcome messages to ``memory``, batched per model; return
-    how many looked like verdicts but could not be read (skipped: one bad row must not stop it)."""
-    by_model: dict[str, tuple[list[np.ndarray], list[float], list[float], list[int], list[str]]] = {}
-    bad = 0
-    for raw in (row for value in values for row in rows_in(value)):
-        if not is_row_of(raw, "verdicts"):
-            continue
-        try:
-            row = orjson.loads(raw)["r"]
-            vec = decode_vector(row["embedding"])
-            if vec is None:
-                continue
-            lists = by_model.setdefault(str(row["model"]), ([], [], [], [], []))
-            lists[0].append(vec)
-            lists[1].append(1.0 if row["accepted"] else 0.0)
-            lists[2].append(min(max(float(row["prior"]), 0.0), 1.0))
-            lists[3].append(int(row["judged_at"]))
-            lists[4].append(str(row.get("request_id", "")))
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-            bad += 1
-    for model, (vecs, ys, priors, ts, rids) in by_model.items():
-        memory.learn(np.stack(vecs), model, ys, priors, ts, rids)
-    return bad
-
-
-def learn_from_feedback(memory: QualityMemory, values: Sequence[bytes | None]) -> int:
-    """Apply downstream feedback events (``llm.feedback.v1``); return how many were unreadable."""
-    bad = 0
-    for raw in values:
-        try:
-            payload = orjson.loads(raw or b"")
-            value = feedback_value(payload) if isinstance(payload, dict) else None
-            rid = payload.get("request_id") if isinstance(payload, dict) else None
-        except orjson.JSONDecodeError:
-            bad += 1
-            continue
-        if value is None or not isinstance(rid, str):
-            bad += 1
-            continue
-        memory.apply_feedback(rid, value)
-    return bad

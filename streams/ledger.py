@@ -19,7 +19,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from core.budget import Ledger
 from core.clock import Clock
 from core.outcomes import is_row_of, rows_in
-from core.quality_memory import QualityMemory, learn_from_feedback, learn_from_outcomes
+from core.quality_memory import QualityMemory
+from core.verdicts import learn_from_feedback, learn_from_outcomes
 from streams.fetching import adapt_fetches
 
 log = logging.getLogger(__name__)

@@ -207,6 +207,7 @@ def _learn_chunk(policy: RoutingPolicy, memory: QualityMemory, rows: Rows, idx: 
     view = FrozenView()
     view.by_id = _estimates(memory, policy, rows, idx, models)
     revealed: dict[str, list[int]] = {m: [] for m in models}
+    escalated: dict[str, list[bool]] = {m: [] for m in models}
     for i in idx:
         d = policy.decide(_job(rows, i), AllHealthy(), quality=view)
         k = models.index(d.model)
@@ -215,6 +216,7 @@ def _learn_chunk(policy: RoutingPolicy, memory: QualityMemory, rows: Rows, idx: 
             shown.append(k + 1)  # the cascade escalates a rejected answer one tier up
         for j in shown:
             revealed[models[j]].append(int(i))
+            escalated[models[j]].append(feedback == "bandit" and j != k)
         if log:
             log.write(json.dumps({"id": rows.ids[i], "chosen": d.model, "explored": d.explored,
                                   "estimates": {m: round(e.p, 4) for m, e in view.by_id[rows.ids[i]].items()},
@@ -224,7 +226,8 @@ def _learn_chunk(policy: RoutingPolicy, memory: QualityMemory, rows: Rows, idx: 
             sel = np.array(ids)
             tier = policy.catalog.models[m].tier
             memory.learn(rows.vecs[sel], m, rows.quality[sel, models.index(m)].tolist(),
-                         [tier_prior(rows.classes[i].tier_probs, tier) for i in sel], [0] * len(sel))
+                         [tier_prior(rows.classes[i].tier_probs, tier) for i in sel], [0] * len(sel),
+                         escalated=escalated[m])
 
 
 def _checkpoint(policy: RoutingPolicy, memory: QualityMemory, rows: Rows, order: np.ndarray, seen: int,
@@ -298,10 +301,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--explore", type=float, default=0.05)
     parser.add_argument("--capacity", type=int, default=MemoryConfig().capacity, help="verdicts kept per model")
-    parser.add_argument("--k", type=int, default=MemoryConfig().k, help="neighbours per estimate")
+    parser.add_argument("--k", type=int, default=MemoryConfig().k, help="neighbours behind the evidence count")
+    parser.add_argument("--ks", default=",".join(map(str, MemoryConfig().ks)), help="neighbourhood sizes the blend "
+                        "weighs (comma-separated)")
+    parser.add_argument("--clusters", default=",".join(map(str, MemoryConfig().clusters)), help="topic cluster "
+                        "levels (comma-separated; empty for none)")
     parser.add_argument("--out", type=Path, default=Path("var/eval"))
     args = parser.parse_args(argv)
-    memory_config = MemoryConfig(capacity=args.capacity, k=args.k)
+    memory_config = MemoryConfig(capacity=args.capacity, k=args.k, ks=tuple(int(v) for v in args.ks.split(",") if v),
+                                 clusters=tuple(int(v) for v in args.clusters.split(",") if v))
     models = args.models.split(",")
     prices = [float(v) for v in args.prices.split(",")] if args.prices else _spread_prices(len(models))
     rows = load(args.rows, models, args.all_rows, args.prior, prices, args.folds)

@@ -13,10 +13,11 @@ from core.invocation import Invoker
 from core.messages import Incoming, Out
 from core.ports import AllHealthy
 from core.publisher import Publisher
-from core.quality_memory import QualityMemory, encode_vector, learn_from_outcomes
+from core.quality_memory import QualityMemory, encode_vector
 from core.routing import RoutingPolicy
 from core.stages import accept_requests, invoke, route, verify_answer
 from core.topics import TopicNames
+from core.verdicts import learn_from_outcomes
 from core.verification import CascadeLimits
 from tests.fakes import FakeClock, ScriptedProvider, StubClassifier, ok
 
