@@ -25,8 +25,8 @@ prompt's chance from its nearest neighbours among them:
   of the weights is the memory's share (``blend_weight``); ``Estimate.memory`` is the views' weighted
   mean.
 
-Bounded: ``capacity`` verdicts per model in a ring buffer (1 MiB per model at the default 1,024) and
-80 topic centroids shared by all models (80 KiB), whatever the number of outcomes seen; old evidence
+Bounded: ``capacity`` verdicts per model in a ring buffer (2 MiB per model at the default 1,024) and
+80 topic centroids shared by all models (160 KiB), whatever the number of outcomes seen; old evidence
 also decays with ``half_life_days`` (neighbours by their age, topic counts as they are updated), so a
 model whose quality changes is re-learned. Everything here is numpy; no I/O.
 """
@@ -41,7 +41,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core.events import Job
-from core.topic_clusters import DIM, TopicClusters
+from core.lexical import BUCKETS, MAX_WORDS, lexical_vector
+from core.topic_clusters import TopicClusters
+
+EMBEDDING_DIM = 256  # the sentence embedding's (models/embedding.py)
+DIM = EMBEDDING_DIM + BUCKETS  # what the memory compares: the embedding and the words, half each
+_HALF = np.float32(np.sqrt(0.5))
 
 _DAY_MS = 86_400_000
 _RIDGE = 1.0  # pseudo-mass of (view - prior)^2 holding the blend weights at their start (0.5 in all)
@@ -101,7 +106,7 @@ class _Model:
 class QualityMemory:
     def __init__(self, models: Iterable[str], config: MemoryConfig | None = None) -> None:
         self.config = config or MemoryConfig()
-        self.topics = TopicClusters(self.config.clusters)
+        self.topics = TopicClusters(self.config.clusters, DIM)
         self._last_vecs: np.ndarray | None = None  # the batch whose topics ``_last_assigned`` holds
         self._last_assigned = np.zeros((0, 0), dtype=np.int64)
         self._models: dict[str, _Model] = {m: self._new_model() for m in models}
@@ -284,23 +289,30 @@ def _start(views: int) -> tuple[np.ndarray, np.ndarray]:
     return np.eye(views) * _RIDGE * views, np.full(views, 0.5 * _RIDGE)
 
 
-def encode_vector(vec: np.ndarray) -> str:
-    """A unit vector as base64 float16: what travels on the job (512 bytes of 256 dimensions)."""
-    return base64.b64encode(np.asarray(vec, dtype=np.float16).tobytes()).decode("ascii")
+def encode_vector(vec: np.ndarray, buckets: bytes = b"") -> str:
+    """What travels on the job: the prompt's unit embedding as float16 bytes (512), then its words'
+    buckets (``core/lexical.py``, one byte each), base64."""
+    return base64.b64encode(np.asarray(vec, dtype=np.float16).tobytes() + buckets[:MAX_WORDS]).decode("ascii")
 
 
 def decode_vector(text: str) -> np.ndarray | None:
-    """The vector a job carries, or None when there is none or it is not a finite 256-d float16 one."""
-    if not text or len(text) > 4 * DIM:
+    """The vector the memory compares for what a job carries: the embedding and the lexical vector
+    joined, each scaled by sqrt(1/2), so that a dot product is the mean of the two cosines. None when
+    there is none, or it is not a finite 256-d float16 embedding followed by at most ``MAX_WORDS``
+    bucket bytes."""
+    size = EMBEDDING_DIM * 2
+    if not text or len(text) > 4 * ((size + MAX_WORDS + 2) // 3):
         return None
     try:
         raw = base64.b64decode(text, validate=True)
     except ValueError:
         return None
-    if len(raw) != DIM * 2:
+    if not size <= len(raw) <= size + MAX_WORDS:
         return None
-    vec = np.frombuffer(raw, dtype=np.float16).astype(np.float32)
-    return vec if bool(np.all(np.isfinite(vec))) else None
+    emb = np.frombuffer(raw[:size], dtype=np.float16).astype(np.float32)
+    if not bool(np.all(np.isfinite(emb))):
+        return None
+    return np.concatenate([emb, lexical_vector(raw[size:])]) * _HALF
 
 
 class MemoryView:

@@ -16,15 +16,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-DIM = 256
 _NEW_TOPIC = 0.9  # a prompt less similar than this to every centroid founds one while there is room
 
 
 class TopicClusters:
-    def __init__(self, sizes: Sequence[int] = (16, 64), max_weight: float = 1000.0) -> None:
+    def __init__(self, sizes: Sequence[int], dim: int, max_weight: float = 1000.0) -> None:
         self.sizes = tuple(sizes)
         self.max_weight = max_weight
-        self._centroids = [np.zeros((n, DIM), dtype=np.float32) for n in self.sizes]
+        self._centroids = [np.zeros((n, dim), dtype=np.float32) for n in self.sizes]
         self._weights = [np.zeros(n) for n in self.sizes]
         self._used = [0] * len(self.sizes)
 
@@ -67,7 +66,7 @@ class TopicClusters:
         nearest = np.argmax(rest @ cents[:used].T, axis=1)
         members = np.zeros((used, len(rest)), dtype=np.float32)
         members[nearest, np.arange(len(rest))] = 1.0
-        sums = members @ rest
+        sums = members @ rest  # (used, dim)
         counts = members.sum(axis=1).astype(np.float64)
         hit = counts > 0
         w = weights[:used]

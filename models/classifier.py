@@ -20,6 +20,7 @@ import numpy as np
 
 from core.errors import ModelError
 from core.events import Classification
+from core.lexical import word_buckets
 from core.pii import contains_pii
 from core.quality_memory import encode_vector
 from core.request import Request
@@ -91,8 +92,11 @@ class LgbmClassifier:
         conf = np.round(np.minimum(t_conf, r_conf), 4).tolist()
         task_rows, tier_rows = np.round(p_task, 4).tolist(), np.round(p_tier, 4).tolist()
         tasks, tiers, domains = task_h.classes, tier_h.classes, domain_h.classes
-        vecs = [encode_vector(v) for v in self.embedder.embed([r.task_text() for r in requests])] \
-            if self.embedder is not None else [""] * len(requests)
+        if self.embedder is not None:
+            texts = [r.task_text() for r in requests]
+            vecs = [encode_vector(v, word_buckets(t)) for v, t in zip(self.embedder.embed(texts), texts, strict=True)]
+        else:
+            vecs = [""] * len(requests)
         out = []
         for i, r in enumerate(requests):
             task = r.task_type if r.task_type in tasks else tasks[t_idx[i]]  # the caller's hint wins

@@ -22,7 +22,9 @@ from functools import partial
 import lightgbm as lgb
 import numpy as np
 
+from core import lexical
 from core.config import REPO_ROOT
+from core.lexical import word_buckets
 from core.pii import contains_pii
 from core.request import Request
 from models import _native
@@ -103,6 +105,15 @@ def main(argv: list[str] | None = None) -> int:
     worst = _per_item_us(cold_all, 200)
     print(f"  prompt embedding (WordLlama 256-d): batched {batch:.1f} us/request, single {one:.1f} us "
           f"(word cache warm), {worst:.1f} us with every word new")
+    warm = _per_item_us(lambda: [word_buckets(t) for t in texts[:512]], 512)
+
+    def words_cold() -> None:
+        for t in texts[:200]:
+            lexical._cache.clear()
+            word_buckets(t)
+
+    print(f"  word buckets (core/lexical.py): {warm:.1f} us/request with the cache warm, "
+          f"{_per_item_us(words_cold, 200):.1f} us with every word new")
     return 0
 
 

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import base64
+
 import numpy as np
 import orjson
 
-from core.quality_memory import DIM, MemoryConfig, QualityMemory, decode_vector, encode_vector, tier_prior
+from core.lexical import lexical_vector, word_buckets
+from core.quality_memory import (
+    DIM,
+    EMBEDDING_DIM,
+    MemoryConfig,
+    QualityMemory,
+    decode_vector,
+    encode_vector,
+    tier_prior,
+)
 from core.verdicts import feedback_value, learn_from_feedback, learn_from_outcomes
 
 DAY = 86_400_000
@@ -17,6 +28,7 @@ def _unit(seed: int, n: int = 1) -> np.ndarray:
 
 
 def _near(base: np.ndarray, seed: int, n: int, noise: float = 0.1) -> np.ndarray:
+    noise *= np.sqrt(256 / DIM)  # the same distance whatever the vector's length
     v = base + noise * np.random.default_rng(seed).normal(size=(n, DIM)).astype(np.float32)
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
@@ -78,16 +90,38 @@ def test_the_blend_leaves_the_memory_when_the_prior_already_knows() -> None:
     assert mem.estimate(topic, "m", 0.9, 0).p > 0.8 > 0.2 > mem.estimate(topic, "m", 0.1, 0).p
 
 
-def test_vectors_travel_as_base64_float16_and_bad_ones_are_refused() -> None:
-    v = _unit(1)[0]
-    text = encode_vector(v)
-    assert len(text) == 684 and np.abs(decode_vector(text) - v).max() < 1e-3
+def _embedding(seed: int) -> np.ndarray:
+    v = np.random.default_rng(seed).normal(size=EMBEDDING_DIM).astype(np.float32)
+    return v / np.linalg.norm(v)
+
+
+def test_vectors_travel_as_float16_embedding_then_word_buckets_and_bad_ones_are_refused() -> None:
+    e1, e2 = _embedding(1), _embedding(2)
+    w1, w2 = word_buckets("What is the capital of France?"), word_buckets("The capital of Peru, please")
+    assert len(encode_vector(e1)) == 684 and len(encode_vector(e1, w1)) == 692  # 6 words, 6 bytes
+    v1, v2 = decode_vector(encode_vector(e1, w1)), decode_vector(encode_vector(e2, w2))
+    assert v1 is not None and v2 is not None and v1.shape == (DIM,)
+    both = (float(e1 @ e2) + float(lexical_vector(w1) @ lexical_vector(w2))) / 2
+    assert abs(float(v1 @ v2) - both) < 2e-3 and abs(float(v1 @ v1) - 1.0) < 2e-3  # the mean of the two cosines
+    without_words = decode_vector(encode_vector(e1))
+    assert without_words is not None and not without_words[EMBEDDING_DIM:].any()
+    nan = np.full(EMBEDDING_DIM, np.nan, dtype=np.float32)
     assert decode_vector("") is None and decode_vector("abc") is None and decode_vector("!" * 684) is None
+    assert decode_vector(encode_vector(nan)) is None
+    assert decode_vector(base64.b64encode(e1.astype(np.float16).tobytes() + bytes(400)).decode()) is None
+    assert decode_vector(encode_vector(e1, bytes(400))) is not None  # the encoder keeps the first MAX_WORDS
+
+
+def test_word_buckets_are_the_same_in_every_process_and_count_repeats() -> None:
+    assert word_buckets("Hello, hello WORLD") == word_buckets("hello hello world") and len(word_buckets("a b c")) == 3
+    v = lexical_vector(word_buckets("hello hello world"))
+    assert abs(float(np.linalg.norm(v)) - 1.0) < 1e-6 and np.count_nonzero(v) == 2
+    assert word_buckets("東京の天気は？") != b"" and not lexical_vector(b"").any()
 
 
 def test_learning_from_outcome_messages_skips_other_rows_and_counts_bad_verdicts() -> None:
     mem = QualityMemory(["m"])
-    v = encode_vector(_unit(1)[0])
+    v = encode_vector(_embedding(1), word_buckets("a prompt"))
 
     def verdict(**over: object) -> bytes:
         return orjson.dumps({"t": "verdicts", "r": {"model": "m", "accepted": 1, "prior": 0.4, "judged_at": 5,

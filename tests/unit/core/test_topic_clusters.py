@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.topic_clusters import DIM, TopicClusters
+from core.topic_clusters import TopicClusters
+
+DIM = 64
 
 
 def _unit(seed: int, n: int = 1) -> np.ndarray:
@@ -18,7 +20,7 @@ def _around(centre: np.ndarray, seed: int, n: int, noise: float = 0.01) -> np.nd
 
 
 def test_an_empty_level_assigns_nothing_and_the_first_prompts_found_topics() -> None:
-    clusters = TopicClusters((4,))
+    clusters = TopicClusters((4,), DIM)
     assert (clusters.assign(_unit(1, 3)) == -1).all()
     topics = _unit(2, 3)
     clusters.update(np.concatenate([_around(t, i, 5) for i, t in enumerate(topics)]))
@@ -28,7 +30,7 @@ def test_an_empty_level_assigns_nothing_and_the_first_prompts_found_topics() -> 
 
 
 def test_size_is_bounded_and_centroids_stay_unit_vectors() -> None:
-    clusters = TopicClusters((8, 32))
+    clusters = TopicClusters((8, 32), DIM)
     before = clusters.nbytes()
     for s in range(30):
         clusters.update(_unit(s, 50))
@@ -38,7 +40,7 @@ def test_size_is_bounded_and_centroids_stay_unit_vectors() -> None:
 
 
 def test_a_full_level_follows_the_traffic() -> None:
-    clusters = TopicClusters((1,), max_weight=10)
+    clusters = TopicClusters((1,), DIM, max_weight=10)
     old, new = _unit(1)[0], _unit(2)[0]
     clusters.update(_around(old, 3, 20))
     assert float(clusters._centroids[0][0] @ old) > 0.99
@@ -48,7 +50,7 @@ def test_a_full_level_follows_the_traffic() -> None:
 
 
 def test_the_same_prompts_in_the_same_order_give_the_same_topics() -> None:
-    a, b = TopicClusters(), TopicClusters()
+    a, b = TopicClusters((16, 64), DIM), TopicClusters((16, 64), DIM)
     for s in range(5):
         batch = _unit(s, 40)
         a.update(batch)
