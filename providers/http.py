@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import http.cookiejar
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
@@ -29,17 +31,45 @@ WRITE_TIMEOUT_S = 10.0
 POOL_TIMEOUT_S = 10.0
 
 
+class _NoCookies(http.cookiejar.CookieJar):
+    """A jar that keeps nothing: a provider's Set-Cookie must not follow one tenant's call into the
+    next tenant's (the client is shared by every request to that provider), and parsing cookies on
+    every response was about 1 % of the pipeline's CPU."""
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        """Keep nothing."""
+
+    def set_cookie(self, cookie: http.cookiejar.Cookie) -> None:
+        """Keep nothing."""
+
+
 def make_client(base_url: str, max_connections: int, headers: dict[str, str],
                 transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
-    """One long-lived client per provider: explicit limits and timeouts, aiohttp transport."""
+    """One long-lived client per provider: explicit limits and timeouts, aiohttp transport, and no
+    cookies kept by either layer."""
     limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
     return httpx.AsyncClient(
         base_url=base_url,
         headers=headers,
+        cookies=_NoCookies(),
         limits=limits,
         timeout=httpx.Timeout(30.0, connect=CONNECT_TIMEOUT_S, write=WRITE_TIMEOUT_S, pool=POOL_TIMEOUT_S),
-        transport=transport or AiohttpTransport(limits=limits),
+        transport=transport or _cookieless_aiohttp(limits),
     )
+
+
+def _cookieless_aiohttp(limits: httpx.Limits) -> AiohttpTransport:
+    """The aiohttp transport with the session it would build itself, but a jar that keeps nothing
+    (aiohttp's own jar would otherwise store and resend what httpx's no longer does)."""
+    transport = AiohttpTransport(limits=limits)
+
+    def session() -> aiohttp.ClientSession:  # called on the first request, inside the event loop
+        connector = aiohttp.TCPConnector(keepalive_timeout=limits.keepalive_expiry, ssl=transport.ssl_context,
+                                         limit=limits.max_connections or 100)
+        return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
+
+    transport.client = session
+    return transport
 
 
 def call_timeout(total_s: float) -> httpx.Timeout:

@@ -40,3 +40,44 @@ async def test_a_provider_that_echoes_the_key_never_gets_it_into_an_error(catalo
         text = str(info.value)
         assert key not in text and "9" * 24 not in text, provider_name
         assert "[redacted]" in text and len(text) < 400
+
+
+async def test_no_cookie_a_provider_sets_is_sent_back_on_a_later_call() -> None:
+    """The client is shared by every tenant's calls to a provider: a Set-Cookie from one answer must
+    not ride along on the next call, in the httpx layer (MockTransport) nor in aiohttp's (a real server)."""
+    import httpx
+    from aiohttp import web
+
+    from providers.http import make_client
+
+    seen: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("cookie"))
+        return httpx.Response(200, json={}, headers={"set-cookie": "session=tenant-a; Path=/"})
+
+    async with make_client("http://provider.test", 4, {}, httpx.MockTransport(handler)) as client:
+        await client.get("/first")
+        await client.get("/second")
+    assert seen == [None, None]
+
+    async def sets(request: web.Request) -> web.Response:
+        response = web.json_response({"cookie": request.headers.get("Cookie")})
+        response.set_cookie("session", "tenant-a")
+        return response
+
+    app = web.Application()
+    app.router.add_get("/call", sets)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        async with make_client(f"http://localhost:{port}", 4, {}) as client:  # aiohttp keeps no cookie of an IP
+            first = await client.get("/call")
+            second = await client.get("/call")
+        assert first.headers.get("set-cookie", "").startswith("session=tenant-a")  # the server did set one
+        assert second.json() == {"cookie": None}
+    finally:
+        await runner.cleanup()
