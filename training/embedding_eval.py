@@ -2,8 +2,10 @@
 
 For every labelled prompt of the training corpus (shared data plus the templated rows), the task
 most common among its 10 nearest other prompts (cosine, over all languages) is compared with its
-own. Non-English prompts here are templated (``training/synthetic.py``), so their figures are an upper
-bound: near-duplicates of one template find each other easily. English rows are real prompts.
+own: with the embedding alone, and with the vector the quality memory compares (the embedding and
+the prompt's word buckets, ``core/lexical.py``). Non-English prompts here are templated
+(``training/synthetic.py``), so their figures are an upper bound: near-duplicates of one template find
+each other easily. English rows are real prompts.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.lexical import word_buckets
+from core.quality_memory import decode_vector, encode_vector
 from models.embedding import PromptEmbedder
 from training.train import DEFAULT_DATA, corpus
 
@@ -33,19 +37,27 @@ def agreement(vecs: np.ndarray, tasks: list[str], k: int = K, chunk: int = 2048)
     return hits
 
 
+def _joined(vec: np.ndarray, text: str) -> np.ndarray:
+    out = decode_vector(encode_vector(vec, word_buckets(text)))
+    assert out is not None  # a finite unit vector always decodes
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.embedding_eval", description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     args = parser.parse_args(argv)
     rows = [r for r in corpus(args.data) if r.task is not None]
     vecs = PromptEmbedder().embed([r.text for r in rows])
-    hits = agreement(vecs, [str(r.task) for r in rows])
-    by_lang: dict[str, list[bool]] = defaultdict(list)
-    for r, h in zip(rows, hits, strict=True):
-        by_lang[r.lang].append(bool(h))
-    print(f"| language | prompts | task of the {K} nearest = own task |\n|---|---|---|")
+    joined = np.stack([_joined(v, r.text) for v, r in zip(vecs, rows, strict=True)])
+    tasks = [str(r.task) for r in rows]
+    by_lang: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
+    for r, h, j in zip(rows, agreement(vecs, tasks), agreement(joined, tasks), strict=True):
+        by_lang[r.lang].append((bool(h), bool(j)))
+    print(f"| language | prompts | task of the {K} nearest = own task: embedding | embedding and words |\n"
+          "|---|---|---|---|")
     for lang, hs in sorted(by_lang.items(), key=lambda kv: -len(kv[1])):
-        print(f"| {lang} | {len(hs)} | {np.mean(hs):.3f} |")
+        print(f"| {lang} | {len(hs)} | {np.mean([h for h, _ in hs]):.3f} | {np.mean([j for _, j in hs]):.3f} |")
     return 0
 
 
