@@ -178,24 +178,27 @@ class QualityMemory:
         n, ks = s.size, self.config.ks
         sims = vecs @ s.vecs[:n].T  # (B, n)
         k = min(max(ks), n)
+        rows = np.arange(len(vecs))[:, None]
         top = np.argpartition(-sims, k - 1, axis=1)[:, :k] if k < n else np.broadcast_to(np.arange(n), (len(vecs), n))
-        near = np.take_along_axis(sims, top, axis=1)
+        near = sims[rows, top]
         order = np.argsort(-near, axis=1)  # nearest first, so the first j are the j nearest
-        top, near = np.take_along_axis(top, order, axis=1), np.take_along_axis(near, order, axis=1)
+        top, near = top[rows, order], near[rows, order]
         age_days = np.maximum(now_ms - s.ts[top], 0) / _DAY_MS
-        w = np.clip(near, 0.0, None) * np.power(0.5, age_days / self.config.half_life_days)
+        w = np.clip(near, 0.0, None) * np.exp2(age_days / -self.config.half_life_days)
         cum_w, cum_y = np.cumsum(w, axis=1), np.cumsum(w * s.ys[top], axis=1)
-        cols = [(cum_y[:, min(j, k) - 1] + self.config.shrink * cal) / (cum_w[:, min(j, k) - 1] + self.config.shrink)
-                for j in ks]
+        at = [min(j, k) - 1 for j in ks]  # the cumulative sums at each neighbourhood size
+        shrink = self.config.shrink  # pseudo-verdicts at the calibrated prior
+        cols = [(cum_y[:, at] + shrink * cal[:, None]) / (cum_w[:, at] + shrink)]
         if s.topics:
             assigned = self._assigned(vecs)
             for level, (tn, tp) in enumerate(zip(s.topic_n, s.topic_pos, strict=True)):
                 c = assigned[:, level]
                 has = c >= 0
                 got_n, got_pos = np.where(has, tn[c], 0.0), np.where(has, tp[c], 0.0)
-                cols.append((got_pos + self.config.cluster_shrink * cal) / (got_n + self.config.cluster_shrink))
+                view = (got_pos + self.config.cluster_shrink * cal) / (got_n + self.config.cluster_shrink)
+                cols.append(view[:, None])
         ev = cum_w[:, min(self.config.k, k) - 1]
-        return np.stack(cols, axis=1), ev
+        return np.concatenate(cols, axis=1), ev
 
     def _assigned(self, vecs: np.ndarray) -> np.ndarray:
         """The prompts' topics, computed once for the same batch however many models ask."""
