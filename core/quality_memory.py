@@ -14,10 +14,11 @@ prompt's chance from its nearest neighbours among them:
   prompt's topic cluster at each level of ``core/topic_clusters.py`` (16 and 64 topics: many verdicts
   behind each, and they outlive the ring buffer);
 - **blend**: ``prior + sum_j w_j (view_j - prior)`` with the weights ``w`` learned online per model,
-  test then learn: each new verdict is first predicted by every view, and ``w`` is the ridge
-  least-squares fit of ``y - prior`` on ``view_j - prior`` over past verdicts, exponentially forgotten,
-  clipped to non-negative and to a sum of at most 1, starting at 0.5 spread evenly (a cold memory routes
-  on the prior). Which neighbourhood size or topic level predicts best differs by traffic; the fit
+  test then learn: each new verdict is first predicted by every view, and ``w`` is the non-negative
+  ridge least-squares fit (coordinate descent) of ``y - prior`` on ``view_j - prior`` over past
+  verdicts, exponentially forgotten, scaled down to a sum of at most 1, starting at 0.5 spread evenly
+  (a cold memory routes on the prior). "Similar" is over the prompt's embedding and its words
+  (``decode_vector``). Which neighbourhood size or topic level predicts best differs by traffic; the fit
   finds out instead of a fixed ``k`` (measured on model pairs other than the ones the README reports,
   2026-12-02: LLMRouter 0.923 -> 0.938, MMLU-Pro 0.550 -> 0.564 at 30 % seen). Where the views only
   restate the prior, or the outcome is mostly noise, the weights stay near their start; where they
