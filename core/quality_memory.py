@@ -63,6 +63,8 @@ class MemoryConfig:
     shrink: float = 1.0  # pseudo-verdicts of the calibrated prior inside a neighbour view
     cluster_shrink: float = 2.0  # the same inside a topic view
     stack_forget: float = 0.999  # per verdict, for the online blend weights
+    fit_at_most: int = 64  # verdicts of one learning batch (evenly spread) that also test the views:
+    # a fit of a few weights needs far fewer than a busy pipeline sees, and testing costs an estimate
 
     def __post_init__(self) -> None:
         if not self.ks or min(self.ks) < 1 or min(self.clusters, default=1) < 1:
@@ -245,13 +247,14 @@ class QualityMemory:
         vecs = np.asarray(vecs, dtype=np.float32)
         now = int(max(times_ms))
         if s.size:  # test: how each view would have predicted these verdicts, each verdict counting
-            views, ev = self._views(s, vecs, cal, now)  # by how much evidence the neighbours had for it
-            x = views - cal[:, None]
+            tested = _spread(len(ys), self.config.fit_at_most)  # by how much evidence its neighbours had
+            views, ev = self._views(s, vecs[tested], cal[tested], now)
+            x, y = views - cal[tested, None], ys[tested] - cal[tested]
             f = ev / (ev + self.config.shrink)
-            g = self.config.stack_forget ** len(ys)  # forget toward the start, not toward nothing
+            g = self.config.stack_forget ** len(tested)  # forget toward the start, not toward nothing
             start_xx, start_xy = _start(s.views)
             s.stack_xx = g * s.stack_xx + (1 - g) * start_xx + (x * f[:, None]).T @ x
-            s.stack_xy = g * s.stack_xy + (1 - g) * start_xy + (x * f[:, None]).T @ (ys - cal)
+            s.stack_xy = g * s.stack_xy + (1 - g) * start_xy + (x * f[:, None]).T @ y
             s.weights = None
         np.add.at(s.bins_n, bins, 1)
         np.add.at(s.bins_pos, bins, ys)
@@ -285,6 +288,11 @@ class QualityMemory:
             if with_n:
                 s.topic_n[level] += np.bincount(c, minlength=size)
             s.topic_pos[level] += np.bincount(c, weights=ys, minlength=size)
+
+
+def _spread(n: int, at_most: int) -> np.ndarray:
+    """Indices of at most ``at_most`` of ``n`` items, evenly spread (all of them when they fit)."""
+    return np.arange(n) if n <= at_most else np.linspace(0, n - 1, at_most).round().astype(np.int64)
 
 
 def _start(views: int) -> tuple[np.ndarray, np.ndarray]:

@@ -185,3 +185,19 @@ def test_the_blend_weighs_the_views_that_predicted_well_and_sums_to_at_most_one(
             mem.learn(_near(t, 100 * r + i, 5), "m", [float(i % 2)] * 5, [0.9] * 5, [0] * 5)
     w = mem._weights(mem._models["m"])
     assert (w >= 0).all() and 0.8 < w.sum() <= 1.0 + 1e-9
+
+
+def test_a_large_learning_batch_stores_every_verdict_but_tests_the_views_on_an_even_spread() -> None:
+    from core.quality_memory import _spread
+
+    assert list(_spread(5, 64)) == [0, 1, 2, 3, 4]
+    picked = _spread(500, 64)
+    assert len(set(picked.tolist())) == 64 and picked[0] == 0 and picked[-1] == 499
+    assert np.diff(picked).max() - np.diff(picked).min() <= 1  # evenly spread, not the first 64
+    mem = QualityMemory(["m"])
+    mem.learn(_unit(1, 100), "m", [1.0] * 100, [0.5] * 100, [0] * 100)
+    before = mem._models["m"].stack_xx.copy()
+    mem.learn(_unit(2, 500), "m", [0.0] * 500, [0.5] * 500, [0] * 500)
+    s = mem._models["m"]
+    assert mem.learned == 600 and s.size == 600 and s.ys[100:600].max() == 0.0
+    assert not np.allclose(before, s.stack_xx)  # the fit did learn from the batch
