@@ -77,9 +77,11 @@ class Route:
         return event_checks.for_routing(job, self.policy)
 
     def prepare(self, jobs: Sequence[Job]) -> None:
-        """Estimate the whole batch at once (one matrix product per model) before routing it job by job."""
+        """Estimate the whole batch at once (one matrix product per model) before routing it job by job,
+        leaving out the jobs whose decision will not ask (escalations, pinned models)."""
         if self.quality is not None:
-            self.quality.prepare(jobs, list(self.policy.catalog.models), self.clock.now_ms())
+            asking = [j for j in jobs if self.policy.weighs_quality(j)]
+            self.quality.prepare(asking, list(self.policy.catalog.models), self.clock.now_ms())
 
     def step(self, job: Job) -> list[Fact]:
         return route(job, self.policy, self.health, self.clock.now_ms(), self.spend, self.quality)

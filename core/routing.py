@@ -115,6 +115,17 @@ class RoutingPolicy:
         alias = self.catalog.aliases.get(name)
         return alias if alias is not None and alias.model is None else None
 
+    def weighs_quality(self, job: Job) -> bool:
+        """Whether deciding ``job`` asks the quality memory: not for an escalation (one tier up) nor
+        for a request that pins a model (by name or through an alias naming one)."""
+        if job.escalations:
+            return False
+        name = job.request.model
+        if name is None:
+            return True
+        alias = None if name in self.catalog.models else self.catalog.aliases.get(name)
+        return alias is not None and alias.model is None
+
     def decide(self, job: Job, health: HealthView, spend: SpendView | None = None, now_ms: int = 0,
                quality: QualityView | None = None) -> Decision:
         """The request's ``model``: absent or router/auto, the router chooses; a catalog model's name

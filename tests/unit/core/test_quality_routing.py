@@ -135,3 +135,29 @@ def test_too_little_evidence_is_judged_on_the_estimate_not_a_nearly_uniform_draw
     ids = [f"r-u{i}" for i in range(300) if stable_unit(f"r-u{i}\x1f0") >= catalog.quality.explore_share]
     view = Estimates({"llama-3-1-8b": (0.80, 1.0), "gpt-4o": (0.88, 1.0)}, default=(0.3, 2000.0))
     assert {policy.decide(job(request_id=r), AllHealthy(), quality=view).model for r in ids} == {"gpt-4o"}
+
+
+def test_only_decisions_that_ask_the_memory_are_estimated_ahead(catalog: Catalog) -> None:
+    """The route stage estimates a batch before routing it: escalations and pinned models never ask."""
+    from core.pipeline import Route
+    from core.ports import NoSpend
+    from tests.fakes import FakeClock
+
+    class Recording(Estimates):
+        def __init__(self) -> None:
+            super().__init__({})
+            self.prepared: list[str] = []
+
+        def prepare(self, jobs: Sequence[Job], models: Sequence[str], now_ms: int) -> None:
+            self.prepared += [j.request_id for j in jobs]
+
+    escalated = job(tier=1, request_id="r-esc")
+    escalated.escalations.append("empty")
+    pinned_alias = next(name for name, a in catalog.aliases.items() if a.model is not None)
+    routed_alias = next(name for name, a in catalog.aliases.items() if a.model is None)
+    jobs = [job(tier=1, request_id="r-auto"), escalated, job(tier=1, request_id="r-pin", model="gpt-4o"),
+            job(tier=1, request_id="r-pin-alias", model=pinned_alias),
+            job(tier=1, request_id="r-alias", model=routed_alias)]
+    quality = Recording()
+    Route(RoutingPolicy(catalog), AllHealthy(), NoSpend(), FakeClock(), quality).prepare(jobs)
+    assert quality.prepared == ["r-auto", "r-alias"]
