@@ -158,8 +158,7 @@ class QualityMemory:
         pr = np.asarray(priors, dtype=np.float64)
         if s is None:
             return [Estimate(float(p), 0.0, float(p), float(p)) for p in pr]
-        bins = np.minimum((pr * 10).astype(int), 9)
-        cal = (s.bins_pos[bins] + 2.0 * pr) / (s.bins_n[bins] + 2.0)
+        _, cal = _calibrated(s, pr)
         if s.size == 0 or vecs is None:
             return [Estimate(c, 0.0, c, c) for c in cal.tolist()]
         vecs = np.asarray(vecs, dtype=np.float32)
@@ -242,8 +241,7 @@ class QualityMemory:
         n = len(accepted)
         ys = np.asarray(accepted, dtype=np.float32)
         pr = np.asarray(priors, dtype=np.float64)
-        bins = np.minimum((pr * 10).astype(int), 9)
-        cal = (s.bins_pos[bins] + 2.0 * pr) / (s.bins_n[bins] + 2.0)
+        bins, cal = _calibrated(s, pr)
         vecs = np.asarray(vecs, dtype=np.float32)
         now = int(max(times_ms))
         if s.size:  # test: how each view would have predicted these verdicts, each verdict counting
@@ -288,6 +286,13 @@ class QualityMemory:
             if with_n:
                 s.topic_n[level] += np.bincount(c, minlength=size)
             s.topic_pos[level] += np.bincount(c, weights=ys, minlength=size)
+
+
+def _calibrated(s: _Model, priors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The classifier's prior for this model calibrated on its verdicts in ten bins (each bin starts
+    at the prior itself, two verdicts' worth): the bins and the calibrated values."""
+    bins = np.minimum((priors * 10).astype(int), 9)
+    return bins, (s.bins_pos[bins] + 2.0 * priors) / (s.bins_n[bins] + 2.0)
 
 
 def _spread(n: int, at_most: int) -> np.ndarray:
