@@ -60,6 +60,9 @@ def _phase(stack: Stack, prefix: str, n: int, rate: float | None) -> dict[str, A
     }
 
 
+_JIT = ("C1 CompilerThre", "C2 CompilerThre")  # the JVM's compiler threads (names cut at 15 characters)
+
+
 def _cpu(procs: dict[str, Proc]) -> dict[str, float]:
     return {name: p.cpu_seconds() for name, p in procs.items()}
 
@@ -78,9 +81,12 @@ def run_bench(settings: Settings, n: int, workers: int, latency_ms: int = 0) -> 
         _phase(stack, "warm-", 500, None)
         pids = {p.name: p.process.pid for p in [stack.sink, *stack.pipelines] if p is not None}
         sampling = profile.Sampling(pids, run_dir / "profile")
+        broker = procs.get("kafka")
+        jit0 = broker.thread_cpu_seconds(*_JIT) if broker else 0.0
         cpu0, t0 = _cpu(procs), time.monotonic()
         burst = _phase(stack, "burst-", n, None)
         cpu1, t1 = _cpu(procs), time.monotonic()
+        jit = broker.thread_cpu_seconds(*_JIT) - jit0 if broker else 0.0
         profiles = sampling.stop()
         table = latency.load_table(lambda prefix, count, rate: _phase(stack, prefix, count, rate), burst["rps"])
         paced = next(r for r in table if r["fraction"] == 0.5)  # the headline row
@@ -103,7 +109,8 @@ def run_bench(settings: Settings, n: int, workers: int, latency_ms: int = 0) -> 
         for name, proc in procs.items():
             used = cpu1[name] - cpu0[name]
             print(f"  {name:<12} {used:6.1f} s  ({100 * used / wall:5.1f}% of one core), "
-                  f"peak RSS {proc.rss_mb():.0f} MiB")
+                  f"peak RSS {proc.rss_mb():.0f} MiB, {1000 * used / max(1, burst['answered']):.2f} ms per request"
+                  + (f"; of it the JIT compiler {jit:.1f} s" if proc is broker else ""))
         print("Where each worker's CPU time went during the burst (py-spy; stage: the agent on the stack, "
               "layer: whose code was running):" + (f" unavailable: {sampling.missing}" if sampling.missing else ""))
         for name, counts in profiles.items():
@@ -112,7 +119,8 @@ def run_bench(settings: Settings, n: int, workers: int, latency_ms: int = 0) -> 
                 print(f"    {line}")
         result = {"burst": burst, "paced": paced, "load": table, "hops": hop_table, "kafka_hop_ms": reference,
                   "workers": workers,
-                  "cpu_s": {k: round(cpu1[k] - cpu0[k], 2) for k in procs}, "wall_s": round(wall, 2)}
+                  "cpu_s": {k: round(cpu1[k] - cpu0[k], 2) for k in procs}, "broker_jit_cpu_s": round(jit, 2),
+                  "wall_s": round(wall, 2)}
         result["profile"] = {name: profile.table(c) for name, c in profiles.items()}
         (run_dir / "result.json").write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
     return 0

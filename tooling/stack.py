@@ -52,6 +52,18 @@ class Proc:
             return 0.0
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def thread_cpu_seconds(self, *prefixes: str) -> float:
+        """User+system CPU time so far of the process's threads whose name starts with a prefix."""
+        total = 0
+        for task in Path(f"/proc/{self.process.pid}/task").glob("*"):
+            try:
+                if (task / "comm").read_text().startswith(prefixes):
+                    fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+                    total += int(fields[11]) + int(fields[12])
+            except OSError:  # the thread ended
+                continue
+        return total / os.sysconf("SC_CLK_TCK")
+
     def rss_mb(self) -> float:
         try:
             for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
