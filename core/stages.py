@@ -28,9 +28,9 @@ from core.facts import (
 )
 from core.ingress import Ingress, RefusedRequest
 from core.invocation import Invoker
+from core.memory_view import tier_prior
 from core.messages import Incoming
 from core.ports import Classifier, HealthView, QualityView, SpendView, Verifier
-from core.quality_memory import tier_prior
 from core.routing import RoutingPolicy
 from core.verification import CascadeLimits, Step, best_answer, escalation_tier, next_step, verify
 

@@ -14,7 +14,8 @@ import numpy as np
 import orjson
 
 from core.outcomes import is_row_of, rows_in
-from core.quality_memory import QualityMemory, decode_vector
+from core.prompt_vector import decode_vector
+from core.quality_memory import QualityMemory
 
 
 def learn_from_outcomes(memory: QualityMemory, values: Sequence[bytes | None]) -> int:

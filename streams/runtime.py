@@ -20,11 +20,12 @@ from core.drift import DriftMonitor
 from core.health import HealthBoard
 from core.ingress import Ingress
 from core.invocation import Invoker, RetryPolicy
+from core.memory_view import MemoryView
 from core.outcomes import reference_rows
 from core.pipeline import Classify, Invoke, Pipeline, Route, Tuning, Verify
 from core.ports import Outbox
 from core.publisher import Publisher
-from core.quality_memory import MemoryView, QualityMemory
+from core.quality_memory import QualityMemory
 from core.reply_topics import ReplyTopics
 from core.routing import RoutingPolicy
 from core.topics import TopicNames

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from core.lexical import word_buckets
-from core.quality_memory import decode_vector, encode_vector
+from core.prompt_vector import decode_vector, encode_vector
 from models.embedding import PromptEmbedder
 from training.train import DEFAULT_DATA, corpus
 

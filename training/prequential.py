@@ -27,8 +27,10 @@ import numpy as np
 
 from core.catalog import parse_catalog
 from core.events import Classification, Job
+from core.memory_view import tier_prior
 from core.ports import AllHealthy
-from core.quality_memory import DIM, Estimate, MemoryConfig, QualityMemory, decode_vector, tier_prior
+from core.prompt_vector import DIM, decode_vector
+from core.quality_memory import Estimate, MemoryConfig, QualityMemory
 from core.request import Request
 from core.routing import RoutingPolicy
 from models.classifier import ARTIFACTS, LgbmClassifier
@@ -108,10 +110,9 @@ def _job(rows: Rows, i: int, target: float | None = None) -> Job:
 def _estimates(memory: QualityMemory, policy: RoutingPolicy, rows: Rows, idx: np.ndarray,
                models: list[str]) -> dict[str, dict[str, Estimate]]:
     out: dict[str, dict[str, Estimate]] = {rows.ids[i]: {} for i in idx}
-    for m in models:
-        tier = policy.catalog.models[m].tier
-        priors = [tier_prior(rows.classes[i].tier_probs, tier) for i in idx]
-        for i, e in zip(idx, memory.estimate_batch(rows.vecs[idx], m, priors, 0), strict=True):
+    priors = {m: [tier_prior(rows.classes[i].tier_probs, policy.catalog.models[m].tier) for i in idx] for m in models}
+    for m, estimates in memory.estimate_models(rows.vecs[idx], priors, 0).items():
+        for i, e in zip(idx, estimates, strict=True):
             out[rows.ids[i]][m] = e
     return out
 

@@ -8,15 +8,9 @@ import numpy as np
 import orjson
 
 from core.lexical import lexical_vector, word_buckets
-from core.quality_memory import (
-    DIM,
-    EMBEDDING_DIM,
-    MemoryConfig,
-    QualityMemory,
-    decode_vector,
-    encode_vector,
-    tier_prior,
-)
+from core.memory_view import tier_prior
+from core.prompt_vector import DIM, EMBEDDING_DIM, decode_vector, encode_vector
+from core.quality_memory import MemoryConfig, QualityMemory
 from core.verdicts import feedback_value, learn_from_feedback, learn_from_outcomes
 
 DAY = 86_400_000

@@ -12,8 +12,9 @@ from core.ingress import Ingress
 from core.invocation import Invoker
 from core.messages import Incoming, Out
 from core.ports import AllHealthy
+from core.prompt_vector import encode_vector
 from core.publisher import Publisher
-from core.quality_memory import QualityMemory, encode_vector
+from core.quality_memory import QualityMemory
 from core.routing import RoutingPolicy
 from core.stages import accept_requests, invoke, route, verify_answer
 from core.topics import TopicNames
