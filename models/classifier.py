@@ -22,7 +22,7 @@ from core.errors import ModelError
 from core.events import Classification
 from core.lexical import word_buckets
 from core.pii import contains_pii
-from core.quality_memory import encode_vector
+from core.prompt_vector import encode_vector
 from core.request import Request
 from models import _native
 from models.embedding import PromptEmbedder
