@@ -52,17 +52,18 @@ class Proc:
             return 0.0
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-    def thread_cpu_seconds(self, *prefixes: str) -> float:
-        """User+system CPU time so far of the process's threads whose name starts with a prefix."""
-        total = 0
+    def thread_cpu_seconds(self, *prefixes: str) -> dict[str, float]:
+        """User+system CPU time so far of each of the process's threads whose name starts with a
+        prefix, by thread id (a thread that has ended is missing: subtract per thread, not sums)."""
+        out = {}
         for task in Path(f"/proc/{self.process.pid}/task").glob("*"):
             try:
                 if (task / "comm").read_text().startswith(prefixes):
                     fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
-                    total += int(fields[11]) + int(fields[12])
+                    out[task.name] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
             except OSError:  # the thread ended
                 continue
-        return total / os.sysconf("SC_CLK_TCK")
+        return out
 
     def rss_mb(self) -> float:
         try:
