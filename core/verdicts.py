@@ -45,6 +45,35 @@ def learn_from_outcomes(memory: QualityMemory, values: Sequence[bytes | None]) -
     return bad
 
 
+class PendingVerdicts:
+    """Outcome messages held for the memory until ``within_ms`` passed since the first or ``at_most``
+    wait, then learned in one call: the memory's per-call costs (one product per learning batch
+    and model, the topic update, the blend's refit) are paid a few times a second instead of for
+    every fetch of every partition, which under paced traffic brings one or two verdicts each."""
+
+    def __init__(self, within_ms: int = 250, at_most: int = 500) -> None:
+        self.within_ms, self.at_most = within_ms, at_most
+        self._values: list[bytes | None] = []
+        self._since_ms = 0
+
+    def add(self, values: Sequence[bytes | None], now_ms: int) -> None:
+        if values and not self._values:
+            self._since_ms = now_ms
+        self._values.extend(values)
+
+    def wait_ms(self, now_ms: int, longest: int) -> int:
+        """How long a fetch may wait before the held messages are due (``longest`` when none are)."""
+        return max(0, min(longest, self._since_ms + self.within_ms - now_ms)) if self._values else longest
+
+    def due(self, now_ms: int) -> bool:
+        return bool(self._values) and (len(self._values) >= self.at_most or now_ms - self._since_ms >= self.within_ms)
+
+    def learn(self, memory: QualityMemory) -> int:
+        """Learn what is held (now); return how many verdict rows could not be read."""
+        values, self._values = self._values, []
+        return learn_from_outcomes(memory, values) if values else 0
+
+
 def learn_from_feedback(memory: QualityMemory, values: Sequence[bytes | None]) -> int:
     """Apply downstream feedback events (``llm.feedback.v1``); return how many were unreadable."""
     bad = 0

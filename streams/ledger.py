@@ -20,7 +20,7 @@ from core.budget import Ledger
 from core.clock import Clock
 from core.outcomes import is_row_of, rows_in
 from core.quality_memory import QualityMemory
-from core.verdicts import learn_from_feedback, learn_from_outcomes
+from core.verdicts import PendingVerdicts, learn_from_feedback
 from streams.fetching import adapt_fetches
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ async def follow(bootstrap: str, topic: str, ledger: Ledger, clock: Clock, memor
     # subscribed without a group: the consumer assigns itself every partition and commits nothing
     topics = [topic, feedback_topic] if memory is not None and feedback_topic else [topic]
     # a fetch waits up to 50 ms for 64 KiB instead of returning each message on its own (see
-    # streams/fetching.py): spend and verdicts still apply within a tenth of a second
+    # streams/fetching.py): spend still applies within a tenth of a second, verdicts within a third
     consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
                                 max_poll_records=5000, fetch_min_bytes=64 * 1024, fetch_max_wait_ms=50,
                                 **client_kwargs)
@@ -69,17 +69,20 @@ async def follow(bootstrap: str, topic: str, ledger: Ledger, clock: Clock, memor
                 consumer.seek(tp, offsets[tp].offset)
             else:
                 await consumer.seek_to_end(tp)
+        pending = PendingVerdicts()  # spend applies at once; verdicts are learned a few times a second
         while True:
-            batches = await consumer.getmany(timeout_ms=1000)
+            batches = await consumer.getmany(timeout_ms=pending.wait_ms(clock.now_ms(), 1000))
             for tp, records in batches.items():
                 values = [rec.value for rec in records]
-                if tp.topic != topic and memory is not None:  # downstream feedback overrides the verifier
-                    bad = learn_from_feedback(memory, values)
+                if tp.topic != topic and memory is not None:  # downstream feedback overrides the verifier,
+                    bad = pending.learn(memory) + learn_from_feedback(memory, values)  # so verdicts go first
                 else:
                     bad = sum(apply(ledger, v) for v in values)
-                    bad += learn_from_outcomes(memory, values) if memory is not None else 0
+                    pending.add(values if memory is not None else [], clock.now_ms())
                 if bad:
                     log.warning("skipped %d unreadable rows or feedback events on %s", bad, tp.topic)
+            if memory is not None and pending.due(clock.now_ms()) and (bad := pending.learn(memory)):
+                log.warning("skipped %d unreadable verdict rows on %s", bad, topic)
             ledger.prune(clock.now_ms())
     except asyncio.CancelledError:
         raise

@@ -11,7 +11,7 @@ from core.lexical import lexical_vector, word_buckets
 from core.memory_view import tier_prior
 from core.prompt_vector import DIM, EMBEDDING_DIM, decode_vector, encode_vector
 from core.quality_memory import MemoryConfig, QualityMemory
-from core.verdicts import feedback_value, learn_from_feedback, learn_from_outcomes
+from core.verdicts import PendingVerdicts, feedback_value, learn_from_feedback, learn_from_outcomes
 
 DAY = 86_400_000
 
@@ -129,6 +129,23 @@ def test_learning_from_outcome_messages_skips_other_rows_and_counts_bad_verdicts
     assert list(s.ys[:s.size]) == [1.0, 0.0]  # a bad row in between does not shift the others
     # the escalated answer's verdict is a neighbour but not a topic count (its selection was on failure)
     assert sum(n.sum() for n in s.topic_n) == len(s.topics) and sum(p.sum() for p in s.topic_pos) == len(s.topics)
+
+
+def test_held_verdicts_are_learned_together_when_due_and_never_lost() -> None:
+    mem = QualityMemory(["m"])
+    v = encode_vector(_embedding(1), word_buckets("a prompt"))
+    row = orjson.dumps({"t": "verdicts", "r": {"model": "m", "accepted": 1, "prior": 0.4, "judged_at": 5,
+                                               "embedding": v}})
+    pending = PendingVerdicts(within_ms=250, at_most=3)
+    assert not pending.due(0) and pending.wait_ms(0, 1000) == 1000  # nothing held: fetch as long as you like
+    pending.add([row], now_ms=1_000)
+    assert pending.wait_ms(1_100, 1000) == 150 and not pending.due(1_100)  # the clock runs from the first
+    pending.add([row, b"\xff"], now_ms=1_100)
+    assert pending.due(1_100)  # three held: as many as it waits for
+    assert pending.learn(mem) == 0 and mem.learned == 2 and not pending.due(10_000)
+    pending.add([row], now_ms=2_000)
+    assert not pending.due(2_249) and pending.wait_ms(2_200, 1000) == 50 and pending.due(2_250)
+    assert pending.learn(mem) == 0 and mem.learned == 3 and pending.learn(mem) == 0
 
 
 def test_tier_prior_is_the_chance_the_model_tier_is_enough() -> None:
