@@ -25,6 +25,8 @@ import faust
 from aiokafka import AIOKafkaConsumer
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, Consumer
 
+from streams.drain import deliver_first
+
 IDLE_AFTER = 50  # answers in a row without a record (about 100 ms of silence) before a consumer counts as idle
 IDLE_WAIT_MS = 250  # how long an idle consumer's fetch waits at the broker for its first byte
 
@@ -45,6 +47,9 @@ def tune_fetching(app: faust.App, min_bytes: int, max_wait_ms: int, idle: bool =
     class _Consumer(Consumer):
         def _new_consumer_thread(self) -> AIOKafkaConsumerThread:
             return _Thread(self, loop=self.loop, beacon=self.beacon)
+
+        async def wait_first(self, *coros: Any, timeout: Any = None) -> Any:  # each fetched message, at once
+            return await deliver_first(self.suspend_flow, super().wait_first, coros, timeout)
 
     app.transport.Consumer = _Consumer  # type: ignore[misc]  # this app's transport only, not the class
 
