@@ -96,3 +96,14 @@ def test_while_flow_is_suspended_and_for_other_waits_faust_decides() -> None:
         assert race.calls == 2
 
     asyncio.run(scenario())
+
+
+def test_faust_still_delivers_through_wait_first_so_the_fast_path_applies() -> None:
+    """The fast path recognises Faust's delivery by its arguments; if a Faust upgrade delivers another
+    way, every message silently takes Faust's slow path again (the stall of 2026-12-03): fail here."""
+    import inspect
+
+    from faust.transport.consumer import Consumer
+
+    source = inspect.getsource(Consumer._drain_messages)
+    assert "self.wait_first(" in source and "callback(message), self.suspend_flow.wait()" in source
