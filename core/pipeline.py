@@ -77,7 +77,7 @@ class Route:
         return event_checks.for_routing(job, self.policy)
 
     def prepare(self, jobs: Sequence[Job]) -> None:
-        """Estimate the whole batch at once (one matrix product per model) before routing it job by job,
+        """Estimate the whole batch for every model at once before routing it job by job,
         leaving out the jobs whose decision will not ask (escalations, pinned models)."""
         if self.quality is not None:
             asking = [j for j in jobs if self.policy.weighs_quality(j)]

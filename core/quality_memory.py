@@ -101,8 +101,6 @@ class QualityMemory:
     def __init__(self, models: Iterable[str], config: MemoryConfig | None = None) -> None:
         self.config = config or MemoryConfig()
         self.topics = TopicClusters(self.config.clusters, DIM)
-        self._last_vecs: np.ndarray | None = None  # the batch whose topics ``_last_assigned`` holds
-        self._last_assigned = np.zeros((0, 0), dtype=np.int64)
         self._models: dict[str, _Model] = {}
         # every model's ring buffer in one array per field (models, capacity, ...), so that a batch's
         # estimates for all models are one set of array operations (float32: no conversion per query)
@@ -235,7 +233,7 @@ class QualityMemory:
         shrink = self.config.shrink  # pseudo-verdicts at the calibrated prior
         cols = [(cum_y[..., at] + shrink * cal[..., None]) / (cum_w[..., at] + shrink)]
         if self.topics.levels:
-            assigned = self._assigned(vecs)
+            assigned = self.topics.assign(vecs)  # once for the batch, every model of the block
             for level in range(self.topics.levels):
                 c = assigned[:, level]
                 has = c >= 0
@@ -246,12 +244,6 @@ class QualityMemory:
                 cols.append(view[..., None])
         ev = cum_w[..., min(self.config.k, k) - 1]
         return np.concatenate(cols, axis=2), ev
-
-    def _assigned(self, vecs: np.ndarray) -> np.ndarray:
-        """The prompts' topics, computed once for the same batch however many models ask."""
-        if self._last_vecs is not vecs:
-            self._last_vecs, self._last_assigned = vecs, self.topics.assign(vecs)
-        return self._last_assigned
 
     def blend_weight(self, model: str) -> float:
         """How much the memory counts against the calibrated prior for ``model`` (0 to 1)."""
@@ -299,7 +291,6 @@ class QualityMemory:
         np.add.at(s.bins_pos, bins, ys)
         self._decay_topics(s, now)
         self.topics.update(vecs)
-        self._last_vecs = None  # the centroids moved
         first = ~np.asarray(escalated, dtype=bool) if len(escalated) else np.ones(len(ys), dtype=bool)
         self._count_topics(s, vecs[first], ys[first], with_n=True)
         rids = np.array([_rid_hash(r) for r in request_ids] if request_ids else [0] * len(ys), dtype=np.int64)

@@ -75,14 +75,15 @@ async def follow(bootstrap: str, topic: str, ledger: Ledger, clock: Clock, memor
             for tp, records in batches.items():
                 values = [rec.value for rec in records]
                 if tp.topic != topic and memory is not None:  # downstream feedback overrides the verifier,
-                    bad = pending.learn(memory) + learn_from_feedback(memory, values)  # so verdicts go first
+                    _learn_held(pending, memory, topic)  # so the verdicts held so far go first
+                    bad = learn_from_feedback(memory, values)
                 else:
                     bad = sum(apply(ledger, v) for v in values)
                     pending.add(values if memory is not None else [], clock.now_ms())
                 if bad:
                     log.warning("skipped %d unreadable rows or feedback events on %s", bad, tp.topic)
-            if memory is not None and pending.due(clock.now_ms()) and (bad := pending.learn(memory)):
-                log.warning("skipped %d unreadable verdict rows on %s", bad, topic)
+            if memory is not None and pending.due(clock.now_ms()):
+                _learn_held(pending, memory, topic)
             ledger.prune(clock.now_ms())
     except asyncio.CancelledError:
         raise
@@ -90,6 +91,11 @@ async def follow(bootstrap: str, topic: str, ledger: Ledger, clock: Clock, memor
         log.exception("stopped following %s; budgets and the quality memory are stale until restart", topic)
     finally:
         await consumer.stop()
+
+
+def _learn_held(pending: PendingVerdicts, memory: QualityMemory, topic: str) -> None:
+    if bad := pending.learn(memory):
+        log.warning("skipped %d unreadable verdict rows on %s", bad, topic)
 
 
 async def _assignment(consumer: AIOKafkaConsumer) -> list[TopicPartition]:
