@@ -30,11 +30,11 @@ from streams.runtime import PipelineRuntime, sink_deps
 log = logging.getLogger(__name__)
 
 PRODUCER_LINGER_MS = 2  # how long the producer waits to fill a batch (tooling's Kafka hop reference uses it too)
-# (fetch_min_bytes, fetch_max_wait_ms, idle mode), see streams/fetching.py: a stage hop waits at most
-# 2 ms for company while traffic flows, and an idle stage consumer's fetch waits for the first byte;
-# the sink, which writes every half second anyway, 250 ms
-STAGE_FETCH = (64 * 1024, 2, True)
-SINK_FETCH = (1024 * 1024, 250, False)
+# (fetch_min_bytes, fetch_max_wait_ms), see streams/fetching.py: a stage's fetch is answered at the
+# first byte (waiting up to 250 ms at the broker when nothing comes); the sink, which writes every
+# half second anyway, waits up to 250 ms for a MiB
+STAGE_FETCH = (1, 250)
+SINK_FETCH = (1024 * 1024, 250)
 
 
 def base_app(app_id: str, settings: Settings, web_port: int) -> faust.App:

@@ -1,23 +1,24 @@
 """How eagerly a worker's Faust consumer fetches: ``fetch_min_bytes`` and ``fetch_max_wait_ms``.
 
 Faust builds its aiokafka consumer with ``fetch_min_bytes=1`` (the broker answers a fetch as soon
-as one byte is there) and offers no setting for it. Under paced traffic that means one fetch
-round trip per message, each decoding a response for every assigned partition in pure Python on
-the consumer thread and handing it to the event loop across threads: measured on 2026-12-02 at
-46 requests/s, the pipeline worker spent 16 ms of CPU per request (6.5 ms in a burst), a third of
-it on the consumer thread. Asking the broker to wait until ``min_bytes`` are there or
-``max_wait_ms`` has passed bounds the fetches per second whatever the rate, at the cost of at
-most ``max_wait_ms`` per hop when traffic is thin. With 2 ms for the stages and 250 ms for the sink
-(``make bench``, same day): the paced run at 50 % of the burst rate went from a p50 of 889 ms and
-growing (the stall) to 70 ms and flat, at 75 % from 9.2 s to 0.3 s; the sink's CPU per request
-fell from 1.6 to 0.5 ms in the burst.
+as one byte is there) and offers no setting for it; ``tune_fetching`` sets both limits. History,
+because the right answer changed twice:
 
-The price of a 2 ms wait is paid when nothing comes: an idle consumer then asks 500 times a second.
-So after about 100 ms of empty answers a consumer switches to idle mode (``adapt_fetches``): its
-fetch waits at the broker for the first byte, and the answer that brings one switches back.
+- Session 7 (2026-12-02): with Faust's consumer thread and its one-message-per-loop-turn delivery,
+  one-byte fetches cost a round trip and a cross-thread hand-over per message; asking the broker to
+  wait up to 2 ms for 64 KiB removed the stall at half load (p50 889 ms and growing -> 70 ms flat).
+  The price, an idle consumer asking 500 times a second, was paid back by an idle mode
+  (``adapt_fetches``): after about 100 ms of empty answers the fetch waits for the first byte.
+- Session 11 (2026-12-03): once fetched messages are delivered at once (``streams/drain.py``) and
+  the consumer runs on the worker's loop (``streams/consumer_loop.py``), the 2 ms wait is only
+  latency: the stages now fetch at the first byte again, waiting up to 250 ms at the broker when
+  nothing comes (so idle costs four fetches a second and needs no idle mode). Same hour, one
+  worker: paced at 250 requests/s p50 83-122 ms instead of 178-333, a burst 630-687 requests/s
+  instead of 477-564, and the broker's CPU per request in the burst 0.17-0.22 ms instead of
+  0.61-0.76 (the consumer asks again only when it has taken what it fetched).
 
-The rest of the stall near capacity was how the consumer hands fetched messages on, one per turn of
-the event loop; the consumer built here delivers them at once (``streams/drain.py``).
+The sink (which writes every half second anyway) and the spend and verdict follower
+(``streams/ledger.py``) still wait for company, the follower with the idle mode.
 """
 
 from __future__ import annotations
@@ -25,26 +26,24 @@ from __future__ import annotations
 from typing import Any
 
 import faust
-from aiokafka import AIOKafkaConsumer
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, Consumer
 
+from streams.consumer_loop import InLoopConsumerThread
 from streams.drain import deliver_first
 
 IDLE_AFTER = 50  # answers in a row without a record (about 100 ms of silence) before a consumer counts as idle
 IDLE_WAIT_MS = 250  # how long an idle consumer's fetch waits at the broker for its first byte
 
 
-def tune_fetching(app: faust.App, min_bytes: int, max_wait_ms: int, idle: bool = False) -> None:
-    """Make ``app``'s consumer (built later, when the worker starts) fetch with these limits; with
-    ``idle``, an idle consumer's fetch waits for the first byte instead (see ``adapt_fetches``)."""
+def tune_fetching(app: faust.App, min_bytes: int, max_wait_ms: int) -> None:
+    """Make ``app``'s consumer (built later, when the worker starts) run on the worker's loop, fetch
+    with these limits and deliver what it fetched at once."""
 
-    class _Thread(AIOKafkaConsumerThread):
+    class _Thread(InLoopConsumerThread):
         def _create_worker_consumer(self, transport: Any) -> Any:
             consumer = super()._create_worker_consumer(transport)
             consumer._fetch_min_bytes = min_bytes  # read by AIOKafkaConsumer.start() for its Fetcher
             consumer._fetch_max_wait_ms = max_wait_ms
-            if idle:
-                consumer.__class__ = _adaptive(type(consumer))
             return consumer
 
     class _Consumer(Consumer):
@@ -55,15 +54,6 @@ def tune_fetching(app: faust.App, min_bytes: int, max_wait_ms: int, idle: bool =
             return await deliver_first(self.suspend_flow, super().wait_first, coros, timeout)
 
     app.transport.Consumer = _Consumer  # type: ignore[misc]  # this app's transport only, not the class
-
-
-def _adaptive(base: type[AIOKafkaConsumer]) -> type[AIOKafkaConsumer]:
-    class Adaptive(base):
-        async def start(self) -> None:
-            await super().start()
-            adapt_fetches(self._fetcher)
-
-    return Adaptive
 
 
 def adapt_fetches(fetcher: Any) -> None:

@@ -1,4 +1,5 @@
-"""The worker's consumer is built with the fetch limits we set (Faust has no setting for them)."""
+"""The worker's consumer is built with the fetch limits we set (Faust has no setting for them), on the
+worker's loop; the spend follower's idle mode."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 import faust
 
+from streams.consumer_loop import InLoopConsumerThread
 from streams.fetching import IDLE_AFTER, IDLE_WAIT_MS, adapt_fetches, tune_fetching
 
 
@@ -15,6 +17,7 @@ async def test_the_consumer_faust_builds_carries_our_fetch_limits() -> None:
     thread = _consumer(app)._new_consumer_thread()
     built = thread._create_worker_consumer(app.transport)
     assert (built._fetch_min_bytes, built._fetch_max_wait_ms) == (65536, 7)
+    assert isinstance(thread, InLoopConsumerThread) and thread.thread_loop is thread.parent_loop
     untouched = faust.App("fetch-test-2", broker="kafka://127.0.0.1:1", store="memory://")
     plain = _consumer(untouched)._new_consumer_thread()
     assert plain._create_worker_consumer(untouched.transport)._fetch_min_bytes == 1
@@ -74,14 +77,3 @@ async def test_a_paused_partition_keeps_the_consumer_busy_so_its_resume_is_not_h
     for _ in range(IDLE_AFTER + 2):
         await fetcher._proc_fetch_request(assignment, 1, None)
     assert set(fetcher.sent_with) == {(65536, 2)}
-
-
-async def test_idle_mode_is_wired_into_the_consumer_faust_builds_only_when_asked() -> None:
-    app = faust.App("fetch-test-3", broker="kafka://127.0.0.1:1", store="memory://")
-    tune_fetching(app, 65536, 2, idle=True)
-    built = _consumer(app)._new_consumer_thread()._create_worker_consumer(app.transport)
-    plain = faust.App("fetch-test-4", broker="kafka://127.0.0.1:1", store="memory://")
-    tune_fetching(plain, 65536, 2)
-    unadapted = _consumer(plain)._new_consumer_thread()._create_worker_consumer(plain.transport)
-    assert type(built).start is not type(unadapted).start  # its start() adapts the fetcher it makes
-    assert isinstance(built, type(unadapted))
