@@ -51,8 +51,8 @@ def stage_of(frames: list[str]) -> str:
     for frame in frames:
         if "/agents/__init__.py" in _file(frame):
             return "agents (shared)"
-        if "/mode/threads.py" in _file(frame):
-            return "Faust consumer thread"
+        if "/mode/threads.py" in _file(frame):  # the consumer's service (streams/consumer_loop.py)
+            return "Faust consumer service"
     return BACKGROUND
 
 

@@ -19,7 +19,7 @@ def test_samples_are_filed_by_stage_and_layer() -> None:
     assert counts[("invoke", "http client")] == 30
     assert counts[("invoke", "ours (core)")] == 10
     assert counts[(BACKGROUND, "asyncio")] == 40
-    assert counts[("Faust consumer thread", "faust")] == 15
+    assert counts[("Faust consumer service", "faust")] == 15
     assert counts[("agents (shared)", "ours (core)")] == 5
     assert sum(counts.values()) == 100  # the malformed line is skipped
 
