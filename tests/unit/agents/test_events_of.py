@@ -37,3 +37,26 @@ async def test_a_batch_takes_what_waits_in_the_queue_up_to_its_size() -> None:
     got = batches(stream, 5, 0.001)
     assert await anext(got) == [0, 1, 2, 3, 4]
     assert await anext(got) == [5, 6]
+
+
+async def test_a_lone_event_after_a_lone_batch_goes_at_once_and_company_brings_the_wait_back() -> None:
+    stream = _stream()
+    queue = events_of(stream)
+    got = batches(stream, 5, 0.05)
+    queue.put_nowait("a")
+    assert await asyncio.wait_for(anext(got), 10) == ["a"]  # the first batch waits (company assumed)
+    queue.put_nowait("c")
+    alone = asyncio.create_task(anext(got))
+    for _ in range(5):  # a few loop turns, far less than the 50 ms wait
+        await asyncio.sleep(0)
+    assert alone.done() and alone.result() == ["c"]  # no wait: the batch before was alone
+    queue.put_nowait("d")
+    queue.put_nowait("e")
+    assert await asyncio.wait_for(anext(got), 10) == ["d", "e"]  # two waiting: wait, take both
+    queue.put_nowait("f")
+    later = asyncio.create_task(anext(got))  # the batch before had company: it waits for more
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not later.done()
+    queue.put_nowait("g")
+    assert await asyncio.wait_for(later, 10) == ["f", "g"]

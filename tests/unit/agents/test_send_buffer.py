@@ -67,3 +67,25 @@ def test_a_full_buffer_makes_adding_wait_and_a_cancelled_sender_acks_nothing_it_
 
     waited, acked = asyncio.run(scenario())
     assert waited and acked == [0, 1]  # the third was held when the sender stopped: never acked, so replayed
+
+
+def test_a_lone_item_after_a_lone_batch_is_sent_without_the_wait() -> None:
+    async def scenario() -> int:
+        outbox = RecordingOutbox()
+        buffer = SendBuffer(outbox, Publisher(NAMES), max_facts=100, within_s=0.01)
+        sender = buffer.start()
+        await buffer.add(_outs(0), lambda: None)  # the first batch waits within_s (company assumed)
+        while outbox.batches_accepted < 1:
+            await asyncio.sleep(0.001)
+        buffer.within_s = 3600.0  # from here a wait would outlast the test's timeout
+        await buffer.add(_outs(1), lambda: None)
+        await asyncio.wait_for(_sent(outbox, 2), 10)
+        sender.cancel()
+        return outbox.batches_accepted
+
+    assert asyncio.run(scenario()) == 2
+
+
+async def _sent(outbox: RecordingOutbox, batches: int) -> None:
+    while outbox.batches_accepted < batches:
+        await asyncio.sleep(0.001)
