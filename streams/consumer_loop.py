@@ -12,10 +12,10 @@ consumer's own method queue) are Faust's, unchanged.
 Measured 2026-12-03 (one pipeline worker, simulator answering at once, stage fetches answered at
 the first byte, see ``streams/app.py``), against Faust's thread in the same hour: paced at 150
 requests/s p50 48-52 ms instead of 79-114; at 250 requests/s 83-122 instead of 178-333; a burst 630-687
-requests/s instead of 477-564. Faust 0.15.3 and mode 0.7.1 are pinned: this relies on
-``ServiceThread`` starting its ``Worker`` with ``start()`` and running ``_serve()`` in it, and on
-every call into the thread going through ``call_thread`` (``tests/unit/streams/test_consumer_loop.py``
-guards both).
+requests/s instead of 477-564. Faust 0.15.3 and mode 0.7.1 are pinned: this relies on mode's
+``ServiceThread`` starting its ``Worker`` with ``start()``, which runs ``_serve()``, and stopping
+through the service's own events (``tests/unit/streams/test_consumer_loop.py`` runs that life cycle);
+whatever Faust still schedules on the "thread's" loop runs on the worker's, which is that loop now.
 """
 
 from __future__ import annotations
