@@ -103,11 +103,11 @@ class SendBuffer:
     """What work that finishes one item at a time (the invoke stage's calls) caused, published together.
 
     ``add`` hands over one item's facts and its ack; ``run`` publishes what has gathered every
-    ``within_s`` (at once when ``max_facts`` wait, or when the last batch held one item and one
-    waits: see ``batches``) as one batch, so rows are packed and produce
-    bookkeeping is per batch, and acks each item once the broker took its batch. ``add`` waits
-    while ``max_facts`` are held, so a slow broker slows the stage down. Items still held when
-    the task is cancelled are never acked, so they are replayed.
+    ``within_s`` as one batch (at once when ``max_facts`` wait, or when the last batch held one
+    item and one waits, see ``batches``), so rows are packed and produce bookkeeping is per batch,
+    and acks each item once the broker took its batch. ``add`` waits while ``max_facts`` are held,
+    so a slow broker slows the stage down. Items still held when the task is cancelled are never
+    acked, so they are replayed.
     """
 
     def __init__(self, outbox: Outbox, publisher: Publisher, max_facts: int = 1000, within_s: float = 0.002) -> None:

@@ -6,8 +6,9 @@ answer handed back (``call_soon_threadsafe`` and a futex wake each way), and the
 turns on the GIL, so the thread buys no parallelism here: the fetch responses it decodes in pure
 Python hold the GIL the stages need, and a message it hands over waits until the main thread gets
 the GIL back. Here that thread's service runs as a task on the worker's loop and a call "into the
-thread" is a plain ``await``; start, stop and the rebalance callbacks (which go through the
-consumer's own method queue) are Faust's, unchanged.
+thread" (``call_thread``, how Faust reaches the consumer for every fetch and commit) is a plain
+``await``; start, stop and the rebalance callbacks (which go through the consumer's own method
+queue) are Faust's, unchanged.
 
 Measured 2026-12-03 (one pipeline worker, simulator answering at once, stage fetches answered at
 the first byte, see ``streams/app.py``), against Faust's thread in the same hour: paced at 150
@@ -50,7 +51,9 @@ class InLoopWorker:
 
 
 def _served(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:  # already reported to Faust by _serve
+    # _serve has already reported a crash to Faust; reading the exception keeps asyncio from
+    # warning that it was never retrieved
+    if not task.cancelled() and task.exception() is not None:
         log.debug("the consumer's service ended: %r", task.exception())
 
 
@@ -65,9 +68,6 @@ class InLoop:
 
     async def call_thread(self, fun: Any, *args: Any, **kwargs: Any) -> Any:
         return await maybe_async(fun(*args, **kwargs))
-
-    async def cast_thread(self, fun: Any, *args: Any, **kwargs: Any) -> None:
-        await maybe_async(fun(*args, **kwargs))
 
     async def _gather_remaining_tasks(self) -> None:
         """mode cancels every task left on the thread's loop when the thread ends; that loop is the
