@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import httpx
-
 from core.catalog import ModelSpec
 from core.content import data_url, image_url, message_images, message_text
 from core.ports import Completion, CompletionRequest
-from providers.http import call_arguments, post_json, protocol_error
+from providers.http import Endpoint, call_arguments, post_json, protocol_error
 
 API_VERSION = "2023-06-01"
 STRUCTURED = "structured_outputs"  # catalog capability: the model takes output_config.format (JSON Schema)
@@ -148,11 +146,11 @@ def auth_headers(api_key: str) -> dict[str, str]:
 
 
 class AnthropicProvider:
-    def __init__(self, name: str, client: httpx.AsyncClient) -> None:
+    def __init__(self, name: str, endpoint: Endpoint) -> None:
         self.name = name
-        self.client = client
+        self.endpoint = endpoint
 
     async def complete(self, model: ModelSpec, request: CompletionRequest, timeout_s: float) -> Completion:
         payload = build_payload(model.wire_model, request, STRUCTURED in model.capabilities)
-        body = await post_json(self.client, "/messages", payload, self.name, model.name, timeout_s)
+        body = await post_json(self.endpoint, "/messages", payload, self.name, model.name, timeout_s)
         return parse_reply(body, self.name, model.name)

@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import httpx
-
 from core.catalog import ModelSpec
 from core.content import data_url, image_url, message_images, message_text
 from core.ports import Completion, CompletionRequest
-from providers.http import call_arguments, post_json, protocol_error
+from providers.http import Endpoint, call_arguments, post_json, protocol_error
 
 _FINISH = {"STOP": "stop", "MAX_TOKENS": "length", "SAFETY": "content_filter", "RECITATION": "content_filter",
            "BLOCKLIST": "content_filter", "PROHIBITED_CONTENT": "content_filter", "SPII": "content_filter"}
@@ -111,11 +109,11 @@ def auth_headers(api_key: str) -> dict[str, str]:
 
 
 class GeminiProvider:
-    def __init__(self, name: str, client: httpx.AsyncClient) -> None:
+    def __init__(self, name: str, endpoint: Endpoint) -> None:
         self.name = name
-        self.client = client
+        self.endpoint = endpoint
 
     async def complete(self, model: ModelSpec, request: CompletionRequest, timeout_s: float) -> Completion:
         path = f"/models/{model.wire_model}:generateContent"
-        body = await post_json(self.client, path, build_payload(request), self.name, model.name, timeout_s)
+        body = await post_json(self.endpoint, path, build_payload(request), self.name, model.name, timeout_s)
         return parse_reply(body, self.name, model.name)

@@ -1,11 +1,10 @@
-"""Pooled httpx clients and the one place where transport errors become ProviderErrors."""
+"""Pooled provider endpoints (httpx over aiohttp) and the one place where transport errors become ProviderErrors."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import email.utils
-import http.cookiejar
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -13,6 +12,7 @@ from typing import Any
 
 import aiohttp
 import httpx
+import orjson
 from httpx_aiohttp import AiohttpTransport
 
 from core.errors import (
@@ -31,31 +31,53 @@ WRITE_TIMEOUT_S = 10.0
 POOL_TIMEOUT_S = 10.0
 
 
-class _NoCookies(http.cookiejar.CookieJar):
-    """A jar that keeps nothing: a provider's Set-Cookie must not follow one tenant's call into the
-    next tenant's (the client is shared by every request to that provider), and parsing cookies on
-    every response was about 1 % of the pipeline's CPU."""
+class Endpoint:
+    """One provider's pooled connection: its base URL, the headers every call carries (the key) and
+    an httpx transport (aiohttp's, or ``httpx.MockTransport`` in tests).
 
-    def extract_cookies(self, response: Any, request: Any) -> None:
-        """Keep nothing."""
+    A call goes to the transport directly, without ``httpx.AsyncClient``'s per-call layers (default
+    merging, auth and redirect hooks, a cookie jar, JSON through the standard library): the same
+    request on the wire, built once as an ``httpx.Request``, for 0.27 instead of 0.48 ms of CPU per
+    call against the simulator (2026-12-03). Nothing is lost by it: no provider call follows a
+    redirect or sends a cookie, and the timeouts travel in the request as the client would put them."""
 
-    def set_cookie(self, cookie: http.cookiejar.Cookie) -> None:
-        """Keep nothing."""
+    def __init__(self, base_url: str, headers: dict[str, str], transport: httpx.AsyncBaseTransport) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.headers = {**_DEFAULT_HEADERS, **headers}
+        self.transport = transport
+
+    async def post(self, path: str, body: bytes, timeout: httpx.Timeout) -> httpx.Response:
+        """POST ``body`` (JSON) to ``path`` and read the whole reply."""
+        request = httpx.Request("POST", self.base_url + path, content=body, headers=self.headers,
+                                extensions={"timeout": timeout.as_dict()})
+        response = await self.transport.handle_async_request(request)
+        response.request = request  # as the client would: the error path reads what was sent (to scrub it)
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
+        return response
+
+    async def aclose(self) -> None:
+        await self.transport.aclose()
+
+    async def __aenter__(self) -> Endpoint:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
 
-def make_client(base_url: str, max_connections: int, headers: dict[str, str],
-                transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
-    """One long-lived client per provider: explicit limits and timeouts, aiohttp transport, and no
-    cookies kept by either layer."""
+_DEFAULT_HEADERS = {"Accept": "application/json", "Accept-Encoding": "gzip, deflate",
+                    "Content-Type": "application/json", "User-Agent": f"llm-router (python-httpx/{httpx.__version__})"}
+
+
+def make_endpoint(base_url: str, max_connections: int, headers: dict[str, str],
+                  transport: httpx.AsyncBaseTransport | None = None) -> Endpoint:
+    """One long-lived endpoint per provider: an explicit connection limit, aiohttp's transport, and no
+    cookies kept (httpx's layer keeps none without a client; aiohttp's jar is a dummy)."""
     limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
-    return httpx.AsyncClient(
-        base_url=base_url,
-        headers=headers,
-        cookies=_NoCookies(),
-        limits=limits,
-        timeout=httpx.Timeout(30.0, connect=CONNECT_TIMEOUT_S, write=WRITE_TIMEOUT_S, pool=POOL_TIMEOUT_S),
-        transport=transport or _cookieless_aiohttp(limits),
-    )
+    return Endpoint(base_url, headers, transport or _cookieless_aiohttp(limits))
 
 
 def _cookieless_aiohttp(limits: httpx.Limits) -> AiohttpTransport:
@@ -158,19 +180,19 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (when - now).total_seconds())
 
 
-async def post_json(client: httpx.AsyncClient, path: str, payload: dict[str, Any], provider: str, model: str,
+async def post_json(endpoint: Endpoint, path: str, payload: dict[str, Any], provider: str, model: str,
                     timeout_s: float) -> Any:
     """POST a JSON body and return the decoded JSON reply; every failure is a ProviderError."""
     with mapped_errors(provider, model):
         async with asyncio.timeout(timeout_s):  # the whole call, body included, within the budget
-            response = await client.post(path, json=payload, timeout=call_timeout(timeout_s))
+            response = await endpoint.post(path, orjson.dumps(payload), call_timeout(timeout_s))
             raise_for_status(response, provider, model)
             try:
-                return response.json()
-            except ValueError:
-                raise protocol_error(provider, model, "body is not JSON") from None
-            except RecursionError:
-                raise protocol_error(provider, model, "body is JSON nested too deep to read") from None
+                return orjson.loads(response.content)
+            except orjson.JSONDecodeError as exc:
+                deep = str(exc).startswith("depth limit")
+                raise protocol_error(provider, model, "body is JSON nested too deep to read" if deep
+                                     else "body is not JSON") from None
 
 
 def protocol_error(provider: str, model: str, problem: str) -> ProviderProtocolError:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from core.catalog import ModelSpec
 from core.ports import Completion, CompletionRequest
-from providers.http import post_json, protocol_error
+from providers.http import Endpoint, post_json, protocol_error
 
 
 def build_payload(model: str, request: CompletionRequest) -> dict[str, Any]:
@@ -53,11 +51,11 @@ def auth_headers(api_key: str) -> dict[str, str]:
 
 
 class OpenAICompatProvider:
-    def __init__(self, name: str, client: httpx.AsyncClient) -> None:
+    def __init__(self, name: str, endpoint: Endpoint) -> None:
         self.name = name
-        self.client = client
+        self.endpoint = endpoint
 
     async def complete(self, model: ModelSpec, request: CompletionRequest, timeout_s: float) -> Completion:
         payload = build_payload(model.wire_model, request)
-        body = await post_json(self.client, "/chat/completions", payload, self.name, model.name, timeout_s)
+        body = await post_json(self.endpoint, "/chat/completions", payload, self.name, model.name, timeout_s)
         return parse_reply(body, self.name, model.name)

@@ -1,4 +1,4 @@
-"""Build one adapter (and one pooled client) per catalog provider."""
+"""Build one adapter (and one pooled endpoint) per catalog provider."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from core.catalog import Catalog
 from core.config import provider_key
 from core.ports import Provider
 from providers import anthropic, gemini, openai_compat
-from providers.http import make_client
+from providers.http import Endpoint, make_endpoint
 
 _HEADERS: dict[str, Callable[[str], dict[str, str]]] = {
     "openai": openai_compat.auth_headers,
@@ -21,18 +21,18 @@ _HEADERS: dict[str, Callable[[str], dict[str, str]]] = {
 
 def build_providers(
     catalog: Catalog, env: Mapping[str, str] | None = None, transport: httpx.AsyncBaseTransport | None = None
-) -> tuple[dict[str, Provider], list[httpx.AsyncClient]]:
-    """Adapters by provider name, and the clients to close on shutdown."""
+) -> tuple[dict[str, Provider], list[Endpoint]]:
+    """Adapters by provider name, and the endpoints to close on shutdown."""
     providers: dict[str, Provider] = {}
-    clients: list[httpx.AsyncClient] = []
+    endpoints: list[Endpoint] = []
     for spec in catalog.providers.values():
         key = provider_key(spec.api_key_env, env)
-        client = make_client(spec.base_url, spec.max_connections, _HEADERS[spec.wire](key), transport)
-        clients.append(client)
+        endpoint = make_endpoint(spec.base_url, spec.max_connections, _HEADERS[spec.wire](key), transport)
+        endpoints.append(endpoint)
         if spec.wire == "anthropic":
-            providers[spec.name] = anthropic.AnthropicProvider(spec.name, client)
+            providers[spec.name] = anthropic.AnthropicProvider(spec.name, endpoint)
         elif spec.wire == "gemini":
-            providers[spec.name] = gemini.GeminiProvider(spec.name, client)
+            providers[spec.name] = gemini.GeminiProvider(spec.name, endpoint)
         else:
-            providers[spec.name] = openai_compat.OpenAICompatProvider(spec.name, client)
-    return providers, clients
+            providers[spec.name] = openai_compat.OpenAICompatProvider(spec.name, endpoint)
+    return providers, endpoints

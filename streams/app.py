@@ -110,8 +110,8 @@ def create_pipeline_app(
 
     @app.on_before_shutdown.connect  # type: ignore[arg-type]  # faust's annotation wants a signal= parameter
     async def close_clients(app: faust.App, **kwargs: Any) -> None:  # after the consumer stopped
-        for client in rt.clients:
-            await client.aclose()
+        for endpoint in rt.endpoints:
+            await endpoint.aclose()
         await topics.close()
 
     @app.task

@@ -7,8 +7,6 @@ import socket
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
-import httpx
-
 from agents import SinkDeps
 from core.budget import Ledger
 from core.catalog import load_catalog
@@ -33,6 +31,7 @@ from core.verification import CascadeLimits
 from models.classifier import LgbmClassifier
 from models.embedding import PromptEmbedder
 from models.verifier import LgbmVerifier
+from providers.http import Endpoint
 from providers.registry import build_providers
 from streams.clickhouse import OutcomeWriter, connect, migrate
 from streams.reload import CatalogReloader
@@ -43,7 +42,7 @@ class PipelineRuntime:
     """Everything a pipeline worker builds at start-up."""
 
     pipeline: Pipeline
-    clients: list[httpx.AsyncClient]
+    endpoints: list[Endpoint]
     ledger: Ledger
     reloader: CatalogReloader
     memory: QualityMemory | None
@@ -53,7 +52,7 @@ def pipeline_runtime(settings: Settings, outbox: Outbox,
                      topic_exists: Callable[[str], bool] | None = None) -> PipelineRuntime:
     catalog = load_catalog(settings.catalog_path, settings.catalog_placeholders(), settings.catalog_overrides)
     ref = CatalogRef(catalog)  # the one holder: every part below reads the running catalog through it
-    providers, clients = build_providers(catalog)
+    providers, endpoints = build_providers(catalog)
     clock = SystemClock()
     memory = QualityMemory(catalog.models) if settings.quality_memory else None
     classifier = LgbmClassifier(settings.model_dir, PromptEmbedder() if memory is not None else None)
@@ -78,7 +77,7 @@ def pipeline_runtime(settings: Settings, outbox: Outbox,
     )
     reloader = CatalogReloader(settings.catalog_path, settings.catalog_placeholders(), ref, memory,
                                settings.catalog_overrides)
-    return PipelineRuntime(pipeline, clients, ledger, reloader, memory)
+    return PipelineRuntime(pipeline, endpoints, ledger, reloader, memory)
 
 
 class _ReplyPatterns(Mapping[str, tuple[str, ...]]):

@@ -43,12 +43,13 @@ async def test_a_provider_that_echoes_the_key_never_gets_it_into_an_error(catalo
 
 
 async def test_no_cookie_a_provider_sets_is_sent_back_on_a_later_call() -> None:
-    """The client is shared by every tenant's calls to a provider: a Set-Cookie from one answer must
+    """The endpoint is shared by every tenant's calls to a provider: a Set-Cookie from one answer must
     not ride along on the next call, in the httpx layer (MockTransport) nor in aiohttp's (a real server)."""
     import httpx
+    import orjson
     from aiohttp import web
 
-    from providers.http import make_client
+    from providers.http import call_timeout, make_endpoint
 
     seen: list[str | None] = []
 
@@ -56,9 +57,9 @@ async def test_no_cookie_a_provider_sets_is_sent_back_on_a_later_call() -> None:
         seen.append(request.headers.get("cookie"))
         return httpx.Response(200, json={}, headers={"set-cookie": "session=tenant-a; Path=/"})
 
-    async with make_client("http://provider.test", 4, {}, httpx.MockTransport(handler)) as client:
-        await client.get("/first")
-        await client.get("/second")
+    async with make_endpoint("http://provider.test", 4, {}, httpx.MockTransport(handler)) as endpoint:
+        await endpoint.post("/first", b"{}", call_timeout(5))
+        await endpoint.post("/second", b"{}", call_timeout(5))
     assert seen == [None, None]
 
     async def sets(request: web.Request) -> web.Response:
@@ -67,17 +68,42 @@ async def test_no_cookie_a_provider_sets_is_sent_back_on_a_later_call() -> None:
         return response
 
     app = web.Application()
-    app.router.add_get("/call", sets)
+    app.router.add_post("/call", sets)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = runner.addresses[0][1]
     try:
-        async with make_client(f"http://localhost:{port}", 4, {}) as client:  # aiohttp keeps no cookie of an IP
-            first = await client.get("/call")
-            second = await client.get("/call")
+        async with make_endpoint(f"http://localhost:{port}", 4, {}) as endpoint:  # aiohttp keeps no cookie of an IP
+            first = await endpoint.post("/call", b"{}", call_timeout(5))
+            second = await endpoint.post("/call", b"{}", call_timeout(5))
         assert first.headers.get("set-cookie", "").startswith("session=tenant-a")  # the server did set one
-        assert second.json() == {"cookie": None}
+        assert orjson.loads(second.content) == {"cookie": None}
     finally:
         await runner.cleanup()
+
+
+async def test_a_call_is_one_json_post_to_the_base_url_with_the_key_and_the_timeouts() -> None:
+    """What the endpoint puts on the wire without an httpx client: the joined URL, the adapter's
+    headers over the defaults, the body as given, and each timeout where a transport looks for it."""
+    import httpx
+
+    from providers.http import call_timeout, make_endpoint
+
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"ok": True})
+
+    async with make_endpoint("https://api.provider.test/v1/", 4, {"Authorization": "Bearer k-1"},
+                             httpx.MockTransport(handler)) as endpoint:
+        reply = await endpoint.post("/chat/completions", b'{"model":"m"}', call_timeout(2.5))
+    (request,) = seen
+    assert (request.method, str(request.url)) == ("POST", "https://api.provider.test/v1/chat/completions")
+    assert request.headers["authorization"] == "Bearer k-1"
+    assert request.headers["content-type"] == "application/json"
+    assert request.headers["content-length"] == "13" and request.content == b'{"model":"m"}'
+    assert request.extensions["timeout"] == {"connect": 2.5, "read": 2.5, "write": 2.5, "pool": 2.5}
+    assert reply.status_code == 200 and reply.content == b'{"ok":true}'

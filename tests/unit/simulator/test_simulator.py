@@ -50,7 +50,7 @@ async def sim() -> AsyncIterator[tuple[SimState, Catalog]]:
 
 async def test_both_wire_formats_round_trip(sim: tuple[SimState, Catalog]) -> None:
     state, catalog = sim
-    providers, clients = build_providers(catalog, {})
+    providers, endpoints = build_providers(catalog, {})
     try:
         for name in ("gpt-4o", "claude-sonnet-4", "gemini-2-0-flash-lite"):
             model = catalog.model(name)
@@ -59,13 +59,13 @@ async def test_both_wire_formats_round_trip(sim: tuple[SimState, Catalog]) -> No
             assert reply.content.startswith(f"[{model.wire_model}]")
         assert state.calls == {"gpt-4o": 1, "claude-sonnet-4-20250514": 1, "gemini-2.0-flash-lite": 1}
     finally:
-        for c in clients:
-            await c.aclose()
+        for e in endpoints:
+            await e.aclose()
 
 
 async def test_outage_rate_limit_and_hang(sim: tuple[SimState, Catalog]) -> None:
     state, catalog = sim
-    providers, clients = build_providers(catalog, {})
+    providers, endpoints = build_providers(catalog, {})
     model = catalog.model("gpt-4o-mini")
     try:
         state.configure({"models": {"gpt-4o-mini": {"down": True}}})
@@ -79,8 +79,8 @@ async def test_outage_rate_limit_and_hang(sim: tuple[SimState, Catalog]) -> None
         with pytest.raises(ProviderTimeoutError):
             await providers["openai"].complete(model, REQ, 0.3)
     finally:
-        for c in clients:
-            await c.aclose()
+        for e in endpoints:
+            await e.aclose()
 
 
 async def test_replayed_quality_fails_the_questions_a_tier_failed(sim: tuple[SimState, Catalog], tmp_path) -> None:
@@ -88,7 +88,7 @@ async def test_replayed_quality_fails_the_questions_a_tier_failed(sim: tuple[Sim
     replay = tmp_path / "replay.jsonl"
     replay.write_text('{"prompt": "Which is right? Options: A. x B. y", "correct_by_tier": {"1": 0, "3": 1}}\n')
     state.configure({"replay": str(replay), "model_tiers": {"gpt-4o-mini": 1, "gpt-4o": 3}})
-    providers, clients = build_providers(catalog, {})
+    providers, endpoints = build_providers(catalog, {})
     req = CompletionRequest([{"role": "system", "content": "be brief"},
                              {"role": "user", "content": "Which is right? Options: A. x B. y"}], 100)
     try:
@@ -96,7 +96,7 @@ async def test_replayed_quality_fails_the_questions_a_tier_failed(sim: tuple[Sim
         strong = await providers["openai"].complete(catalog.model("gpt-4o"), req, 5.0)
         other = await providers["openai"].complete(catalog.model("gpt-4o-mini"), REQ, 5.0)
     finally:
-        for c in clients:
-            await c.aclose()
+        for e in endpoints:
+            await e.aclose()
     assert weak.content == "" and strong.content != "" and other.content != ""
     assert state.outcomes["gpt-4o-mini"]["replay_fail"] == 1
