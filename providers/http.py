@@ -29,6 +29,7 @@ from core.scrub import scrub
 CONNECT_TIMEOUT_S = 5.0
 WRITE_TIMEOUT_S = 10.0
 POOL_TIMEOUT_S = 10.0
+MAX_REPLY_BYTES = 32 * 1024 * 1024  # far above any answer a Kafka message could carry on
 
 
 class Endpoint:
@@ -41,22 +42,42 @@ class Endpoint:
     call against the simulator (2026-12-03). Nothing is lost by it: no provider call follows a
     redirect or sends a cookie, and the timeouts travel in the request as the client would put them."""
 
-    def __init__(self, base_url: str, headers: dict[str, str], transport: httpx.AsyncBaseTransport) -> None:
+    def __init__(self, base_url: str, headers: dict[str, str], transport: httpx.AsyncBaseTransport,
+                 max_reply_bytes: int = MAX_REPLY_BYTES) -> None:
         self.base_url = base_url.rstrip("/")
         self.headers = {**_DEFAULT_HEADERS, **headers}
         self.transport = transport
+        self.max_reply_bytes = max_reply_bytes
 
     async def post(self, path: str, body: bytes, timeout: httpx.Timeout) -> httpx.Response:
-        """POST ``body`` (JSON) to ``path`` and read the whole reply."""
+        """POST ``body`` (JSON) to ``path`` and read the whole reply, at most ``max_reply_bytes`` of
+        it once decoded (``ReplyTooLarge`` beyond: a provider that floods, or a compressed bomb, must
+        not take the worker's memory with it)."""
         request = httpx.Request("POST", self.base_url + path, content=body, headers=self.headers,
                                 extensions={"timeout": timeout.as_dict()})
         response = await self.transport.handle_async_request(request)
         response.request = request  # as the client would: the error path reads what was sent (to scrub it)
         try:
-            await response.aread()
+            length = response.headers.get("content-length", "")
+            if length.isdigit() and "content-encoding" not in response.headers:
+                if int(length) > self.max_reply_bytes:  # said so up front: not a byte read
+                    raise ReplyTooLarge(self.max_reply_bytes)
+                await response.aread()  # the transport reads exactly what was declared
+                return response
+            return await self._capped(response)
         finally:
             await response.aclose()
-        return response
+
+    async def _capped(self, response: httpx.Response) -> httpx.Response:
+        """A reply of unknown decoded size (chunked, or compressed), read chunk by chunk up to the cap."""
+        decoded = bytearray()
+        async for chunk in response.aiter_bytes():
+            decoded += chunk
+            if len(decoded) > self.max_reply_bytes:
+                raise ReplyTooLarge(self.max_reply_bytes)
+        headers = [(k, v) for k, v in response.headers.raw if k.lower() not in _FRAMING]
+        return httpx.Response(response.status_code, headers=headers, content=bytes(decoded),
+                              request=response.request)
 
     async def aclose(self) -> None:
         await self.transport.aclose()
@@ -68,6 +89,12 @@ class Endpoint:
         await self.aclose()
 
 
+class ReplyTooLarge(ValueError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"reply larger than {limit:,} bytes")
+
+
+_FRAMING = (b"content-encoding", b"content-length", b"transfer-encoding")  # of the bytes as sent, not as read
 _DEFAULT_HEADERS = {"Accept": "application/json", "Accept-Encoding": "gzip, deflate",
                     "Content-Type": "application/json", "User-Agent": f"llm-router (python-httpx/{httpx.__version__})"}
 
@@ -185,7 +212,10 @@ async def post_json(endpoint: Endpoint, path: str, payload: dict[str, Any], prov
     """POST a JSON body and return the decoded JSON reply; every failure is a ProviderError."""
     with mapped_errors(provider, model):
         async with asyncio.timeout(timeout_s):  # the whole call, body included, within the budget
-            response = await endpoint.post(path, orjson.dumps(payload), call_timeout(timeout_s))
+            try:
+                response = await endpoint.post(path, orjson.dumps(payload), call_timeout(timeout_s))
+            except ReplyTooLarge as exc:
+                raise protocol_error(provider, model, str(exc)) from None
             raise_for_status(response, provider, model)
             try:
                 return orjson.loads(response.content)

@@ -107,3 +107,67 @@ async def test_a_call_is_one_json_post_to_the_base_url_with_the_key_and_the_time
     assert request.headers["content-length"] == "13" and request.content == b'{"model":"m"}'
     assert request.extensions["timeout"] == {"connect": 2.5, "read": 2.5, "write": 2.5, "pool": 2.5}
     assert reply.status_code == 200 and reply.content == b'{"ok":true}'
+
+
+async def test_a_reply_over_the_cap_is_refused_however_it_comes() -> None:
+    """Declared too long, streamed without a length, or compressed into a bomb: the call fails as a
+    protocol error naming the cap instead of reading on; a compressed reply within it reads whole."""
+    import gzip
+
+    import httpx
+    import pytest
+
+    from core.errors import ProviderProtocolError
+    from providers.http import Endpoint, post_json
+
+    big = b'{"text": "' + b"x" * 5000 + b'"}'
+
+    async def chunks():
+        for i in range(0, len(big), 100):
+            yield big[i:i + 100]
+
+    replies = {
+        "declared": lambda: httpx.Response(200, content=big),
+        "chunked": lambda: httpx.Response(200, content=chunks()),
+        "bomb": lambda: httpx.Response(200, content=gzip.compress(big), headers={"content-encoding": "gzip"}),
+    }
+    assert len(gzip.compress(big)) < 1000  # the bomb is small on the wire: only its decoded size is over
+    for reply in replies.values():
+        async with Endpoint("http://provider.test", {}, httpx.MockTransport(lambda r, reply=reply: reply()),
+                            max_reply_bytes=1000) as endpoint:
+            with pytest.raises(ProviderProtocolError, match="reply larger than 1,000 bytes"):
+                await post_json(endpoint, "/chat", {}, "p", "m", 5.0)
+    small = gzip.compress(b'{"ok": true}')
+    gz = httpx.MockTransport(lambda r: httpx.Response(200, content=small, headers={"content-encoding": "gzip"}))
+    async with Endpoint("http://provider.test", {}, gz, max_reply_bytes=1000) as endpoint:
+        assert await post_json(endpoint, "/chat", {}, "p", "m", 5.0) == {"ok": True}
+
+
+async def test_a_compressed_chunked_reply_from_a_real_server_reads_whole() -> None:
+    """Through aiohttp's transport (not a mock): gzip on the wire, no length, decoded within the cap."""
+    from aiohttp import web
+
+    from providers.http import make_endpoint, post_json
+
+    async def answer(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        response.enable_compression(web.ContentCoding.gzip)
+        response.content_type = "application/json"
+        await response.prepare(request)
+        await response.write(b'{"choices": [')
+        await response.write(b'"' + b"y" * 3000 + b'"]}')
+        await response.write_eof()
+        return response
+
+    app = web.Application()
+    app.router.add_post("/v1/chat", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        async with make_endpoint(f"http://127.0.0.1:{port}/v1", 4, {}) as endpoint:
+            assert await post_json(endpoint, "/chat", {}, "p", "m", 5.0) == {"choices": ["y" * 3000]}
+    finally:
+        await runner.cleanup()
