@@ -21,6 +21,7 @@ class Behaviour:
     answer_tokens: int = 60  # typical answer length; each prompt gets 0.5x to 2x of it
     echo_key: bool = False  # error bodies quote the API key the client sent (as some real 401s do)
     flood_lines: int = 0  # every answer is this many distinct numbered lines (a misbehaving model's flood)
+    reply_bytes: int = 0  # every answer is this many bytes of text (a reply larger than a client should read)
 
     def with_overrides(self, raw: dict[str, Any]) -> Behaviour:
         known = {f.name for f in fields(self)}
@@ -60,6 +61,9 @@ def decide(b: Behaviour, model: str, prompt: str, max_tokens: int, roll: float) 
     if b.flood_lines:
         return Outcome("ok", content="\n".join(f"line {i}" for i in range(b.flood_lines)),
                        output_tokens=2 * b.flood_lines, delay_s=b.latency_ms / 1000)
+    if b.reply_bytes:
+        return Outcome("ok", content="x" * b.reply_bytes, output_tokens=b.reply_bytes // 4,
+                       delay_s=b.latency_ms / 1000)
     u = stable_unit(model, prompt)
     if u < b.empty_rate:
         return Outcome("empty", content="", output_tokens=0, delay_s=b.latency_ms / 1000)

@@ -117,5 +117,22 @@ def flood(stack: Stack, scale: float) -> Outcome:
     return out
 
 
+def huge_reply(stack: Stack, scale: float) -> Outcome:
+    """Every provider answers 40 MiB, over the 32 MiB a call reads (``providers/http.py``): each call
+    fails as a protocol error without the reply being read, every request is answered, and the
+    pipeline worker's memory does not grow by the replies."""
+    from tooling.chaos import drive  # noqa: PLC0415
+
+    stack.configure_sim({"default": {"reply_bytes": 40 * 1024 * 1024, "latency_ms": 20}})
+    before = max(p.rss_mb() for p in stack.pipelines)
+    try:
+        out = drive(stack, "provider answers 40 MiB (over the read cap)", max(5, int(10 * scale)), 5)
+    finally:
+        stack.configure_sim({"default": {"reply_bytes": 0}})
+    growth = max(p.rss_mb() for p in stack.pipelines) - before
+    out.notes.append(f"{'FAIL: ' if growth > 100 else ''}pipeline RSS grew {growth:.0f} MiB")
+    return out
+
+
 POISON_SCENARIOS: tuple[Callable[[Stack, float], Outcome], ...] = (poison_every_topic, reply_topic_abuse, oversized,
-                                                                    key_echo, flood)
+                                                                    key_echo, flood, huge_reply)

@@ -31,6 +31,11 @@ def test_a_flooding_model_answers_every_prompt_with_that_many_distinct_lines() -
     assert (out.kind, len(lines), len(set(lines))) == ("ok", 1000, 1000)
 
 
+def test_an_oversized_model_answers_every_prompt_with_that_many_bytes() -> None:
+    out = decide(Behaviour(reply_bytes=5000), "m", "hi", 50, 0.9)
+    assert (out.kind, len(out.content.encode())) == ("ok", 5000)
+
+
 def test_small_max_tokens_truncates() -> None:
     out = decide(Behaviour(answer_tokens=100), "m", "p", max_tokens=10, roll=0.99)
     assert (out.kind, out.finish_reason, out.output_tokens) == ("truncated", "length", 10)
