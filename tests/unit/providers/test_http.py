@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
+
+from aiohttp import web
 
 from providers.http import parse_retry_after
 
@@ -47,7 +51,6 @@ async def test_no_cookie_a_provider_sets_is_sent_back_on_a_later_call() -> None:
     not ride along on the next call, in the httpx layer (MockTransport) nor in aiohttp's (a real server)."""
     import httpx
     import orjson
-    from aiohttp import web
 
     from providers.http import call_timeout, make_endpoint
 
@@ -67,21 +70,12 @@ async def test_no_cookie_a_provider_sets_is_sent_back_on_a_later_call() -> None:
         response.set_cookie("session", "tenant-a")
         return response
 
-    app = web.Application()
-    app.router.add_post("/call", sets)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        async with make_endpoint(f"http://localhost:{port}", 4, {}) as endpoint:  # aiohttp keeps no cookie of an IP
-            first = await endpoint.post("/call", b"{}", call_timeout(5))
-            second = await endpoint.post("/call", b"{}", call_timeout(5))
-        assert first.headers.get("set-cookie", "").startswith("session=tenant-a")  # the server did set one
-        assert orjson.loads(second.content) == {"cookie": None}
-    finally:
-        await runner.cleanup()
+    # localhost, not 127.0.0.1: aiohttp's own jar would not keep a cookie of an IP address anyway
+    async with _serving("/call", sets) as port, make_endpoint(f"http://localhost:{port}", 4, {}) as endpoint:
+        first = await endpoint.post("/call", b"{}", call_timeout(5))
+        second = await endpoint.post("/call", b"{}", call_timeout(5))
+    assert first.headers.get("set-cookie", "").startswith("session=tenant-a")  # the server did set one
+    assert orjson.loads(second.content) == {"cookie": None}
 
 
 async def test_a_call_is_one_json_post_to_the_base_url_with_the_key_and_the_timeouts() -> None:
@@ -145,8 +139,6 @@ async def test_a_reply_over_the_cap_is_refused_however_it_comes() -> None:
 
 async def test_a_compressed_chunked_reply_from_a_real_server_reads_whole() -> None:
     """Through aiohttp's transport (not a mock): gzip on the wire, no length, decoded within the cap."""
-    from aiohttp import web
-
     from providers.http import make_endpoint, post_json
 
     async def answer(request: web.Request) -> web.StreamResponse:
@@ -159,15 +151,19 @@ async def test_a_compressed_chunked_reply_from_a_real_server_reads_whole() -> No
         await response.write_eof()
         return response
 
+    async with _serving("/v1/chat", answer) as port, make_endpoint(f"http://127.0.0.1:{port}/v1", 4, {}) as endpoint:
+        assert await post_json(endpoint, "/chat", {}, "p", "m", 5.0) == {"choices": ["y" * 3000]}
+
+
+@contextlib.asynccontextmanager
+async def _serving(path: str, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> AsyncIterator[int]:
+    """A real aiohttp server answering POST ``path`` with ``handler``, on a free port (yielded)."""
     app = web.Application()
-    app.router.add_post("/v1/chat", answer)
+    app.router.add_post(path, handler)
     runner = web.AppRunner(app)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
     try:
-        async with make_endpoint(f"http://127.0.0.1:{port}/v1", 4, {}) as endpoint:
-            assert await post_json(endpoint, "/chat", {}, "p", "m", 5.0) == {"choices": ["y" * 3000]}
+        yield runner.addresses[0][1]
     finally:
         await runner.cleanup()
