@@ -7,7 +7,8 @@ stamped when produced, on this machine's clock). Two phases:
            tenth of every run against its median, and the time per stage hop beside a bare
            Kafka hop on the same broker (tooling/latency.py).
 CPU seconds per process are read from /proc, so it is visible what the simulator and the
-broker took from the 2 cores.
+broker took from the 2 cores; beside the pipeline's CPU per request, the Kafka client's own floor for
+the same four hops (tooling/kafka_floor.py).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from core.config import Settings
 from streams.app import PRODUCER_LINGER_MS
 from tooling import latency, profile
 from tooling.client import collect, publish, run
+from tooling.kafka_floor import HOPS, relay_floor
 from tooling.stack import Proc, Stack, run_settings
 
 
@@ -96,6 +98,7 @@ def run_bench(settings: Settings, n: int, workers: int, latency_ms: int = 0) -> 
         stage_topics = [names.requests, names.classified, names.routed, names.invoked, names.responses]
         hop_table = latency.hops(stack.settings.kafka_bootstrap, stage_topics, "load25-")
         reference = latency.kafka_hop(stack.settings.kafka_bootstrap, linger_ms=PRODUCER_LINGER_MS)
+        floor = relay_floor(stack.settings.kafka_bootstrap)
         wall = t1 - t0
         print()
         print(f"burst : {burst['answered']}/{burst['requests']} answered, {burst['duplicates']} duplicates, "
@@ -112,6 +115,12 @@ def run_bench(settings: Settings, n: int, workers: int, latency_ms: int = 0) -> 
             print(f"  {name:<12} {used:6.1f} s  ({100 * used / wall:5.1f}% of one core), "
                   f"peak RSS {proc.rss_mb():.0f} MiB, {1000 * used / max(1, burst['answered']):.2f} ms per request"
                   + (f"; of it the JIT compiler {jit:.1f} s" if proc is broker else ""))
+        pipeline_s = sum(cpu1[k] - cpu0[k] for k in procs if k.startswith("pipeline"))
+        pipeline_ms = 1000 * pipeline_s / max(1, burst["answered"])
+        print(f"the Kafka client's floor for {HOPS} hops (a bare aiokafka relay through {HOPS} topics in one process, "
+              f"no stage work; its load and reader included): {floor['rps']} req/s, "
+              f"{floor['cpu_ms_per_request']} ms of CPU per request; the pipeline's {pipeline_ms:.2f} ms is "
+              f"{pipeline_ms / max(floor['cpu_ms_per_request'], 1e-9):.1f}x that")
         print("Where each worker's CPU time went during the burst (py-spy; stage: the agent on the stack, "
               "layer: whose code was running):" + (f" unavailable: {sampling.missing}" if sampling.missing else ""))
         for name, counts in profiles.items():
@@ -119,6 +128,7 @@ def run_bench(settings: Settings, n: int, workers: int, latency_ms: int = 0) -> 
             for line in profile.table(counts):
                 print(f"    {line}")
         result = {"burst": burst, "paced": paced, "load": table, "hops": hop_table, "kafka_hop_ms": reference,
+                  "kafka_relay_floor": floor,
                   "workers": workers,
                   "cpu_s": {k: round(cpu1[k] - cpu0[k], 2) for k in procs}, "broker_jit_cpu_s": round(jit, 2),
                   "wall_s": round(wall, 2)}

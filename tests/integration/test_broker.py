@@ -43,3 +43,23 @@ async def test_raw_round_trip(bootstrap: str) -> None:
         assert (msg.key, msg.value) == (b"k", b"v")
     finally:
         await consumer.stop()
+
+
+def test_the_kafka_floor_relays_every_record_through_four_topics_and_leaves_none(bootstrap: str) -> None:
+    """``make bench``'s reference: it returns only once every record reached the last topic, and the
+    topics it made are gone afterwards (a user's own broker keeps none of them)."""
+    from tests.integration.conftest import wait_until
+    from tooling.kafka_floor import relay_floor
+
+    floor = relay_floor(bootstrap, n=300)
+    assert floor["rps"] > 0 and floor["cpu_ms_per_request"] > 0
+
+    async def floor_topics() -> list[str]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            return [t for t in await admin.list_topics() if t.startswith("floor-")]
+        finally:
+            await admin.close()
+
+    wait_until(lambda: asyncio.run(floor_topics()) == [], 30, "the floor's topics deleted")

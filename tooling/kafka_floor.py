@@ -1,0 +1,108 @@
+"""The Kafka client's floor for the pipeline's shape, printed by ``make bench`` beside the pipeline.
+
+A bare aiokafka relay in this process: one consumer on four topics, one producer, every record
+forwarded to the next topic (t0 -> t1 -> t2 -> t3 -> t4) in batches, as the four stages forward a
+request, with no stage work at all. Its CPU per request (the load and the reader included, all in
+this process) is what crossing Kafka four times costs with this client on this machine; the pipeline
+worker's CPU per request above it is stage work, Faust and the HTTP call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import resource
+import time
+import uuid
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+HOPS = 4
+WARM_UP = b"warm-up"  # the key of the records that make the new topics' leaders serve (not counted)
+
+
+def relay_floor(bootstrap: str, n: int = 20_000, value_bytes: int = 2_000, partitions: int = 6) -> dict[str, float]:
+    """Requests/s and ms of CPU per request for ``n`` records relayed through ``HOPS`` topics."""
+    return asyncio.run(_relay_floor(bootstrap, n, b"x" * value_bytes, partitions))
+
+
+async def _relay_floor(bootstrap: str, n: int, value: bytes, partitions: int) -> dict[str, float]:
+    run = uuid.uuid4().hex[:8]
+    topics = [f"floor-{run}-t{i}" for i in range(HOPS + 1)]
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(t, partitions, 1) for t in topics])
+    finally:
+        await admin.close()
+    load = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, acks="all", max_batch_size=256 * 1024)
+    await load.start()
+    await _leaders_ready(load, topics, partitions)  # else the consumers log errors for the new topics
+    stop = asyncio.Event()
+    ready = asyncio.Event()
+    relay = asyncio.create_task(_relay(bootstrap, topics, f"floor-{run}", stop, ready))
+    reader = AIOKafkaConsumer(topics[-1], bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest")
+    await reader.start()
+    try:
+        await asyncio.wait_for(ready.wait(), 60)
+        before, t0 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
+        for i in range(n):
+            await load.send(topics[0], value, key=str(i).encode())
+        await load.flush()
+        seen = 0
+        while seen < n:
+            batches = await reader.getmany(timeout_ms=1000)
+            seen += sum(1 for records in batches.values() for r in records if r.key != WARM_UP)
+        after, t1 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
+    finally:
+        stop.set()
+        await relay
+        await load.stop()
+        await reader.stop()
+        await _delete(bootstrap, topics)  # a broker of the user's (KAFKA_BOOTSTRAP_SERVERS) keeps none of them
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return {"rps": round(n / (t1 - t0), 1), "cpu_ms_per_request": round(1000 * cpu / n, 3)}
+
+
+async def _delete(bootstrap: str, topics: list[str]) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.delete_topics(topics)
+    finally:
+        await admin.close()
+
+
+async def _leaders_ready(producer: AIOKafkaProducer, topics: list[str], partitions: int) -> None:
+    """One acked record on every partition of the new topics: their leaders serve before any consumer
+    asks. The producer retries until they do; its warning per retry is only that election, so quiet."""
+    sender = logging.getLogger("aiokafka.producer.sender")
+    level = sender.level
+    sender.setLevel(logging.ERROR)
+    try:
+        acks = [await producer.send(t, b"", key=WARM_UP, partition=p) for t in topics for p in range(partitions)]
+        await asyncio.gather(*acks)
+    finally:
+        sender.setLevel(level)
+
+
+async def _relay(bootstrap: str, topics: list[str], group: str, stop: asyncio.Event, ready: asyncio.Event) -> None:
+    consumer = AIOKafkaConsumer(*topics[:-1], bootstrap_servers=bootstrap, group_id=group,
+                                auto_offset_reset="earliest", fetch_min_bytes=1, fetch_max_wait_ms=250)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0, acks="all")
+    await consumer.start()
+    await producer.start()
+    nxt = {t: topics[i + 1] for i, t in enumerate(topics[:-1])}
+    try:
+        while not stop.is_set():
+            batches = await consumer.getmany(timeout_ms=200, max_records=500)
+            if consumer.assignment():
+                ready.set()
+            sent = [await producer.send(nxt[tp.topic], r.value, key=r.key) for tp, records in batches.items()
+                    for r in records]
+            if sent:
+                await asyncio.gather(*sent)
+    finally:
+        await consumer.stop()
+        await producer.stop()
