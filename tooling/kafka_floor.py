@@ -36,15 +36,24 @@ async def _relay_floor(bootstrap: str, n: int, value: bytes, partitions: int) ->
         await admin.create_topics([NewTopic(t, partitions, 1) for t in topics])
     finally:
         await admin.close()
+    try:
+        return await _measure(bootstrap, topics, n, value, partitions, run)
+    finally:
+        await _delete(bootstrap, topics)  # a broker of the user's (KAFKA_BOOTSTRAP_SERVERS) keeps none of them
+
+
+async def _measure(bootstrap: str, topics: list[str], n: int, value: bytes, partitions: int, run: str
+                   ) -> dict[str, float]:
     load = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, acks="all", max_batch_size=256 * 1024)
-    await load.start()
-    await _leaders_ready(load, topics, partitions)  # else the consumers log errors for the new topics
+    reader = AIOKafkaConsumer(topics[-1], bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest")
     stop = asyncio.Event()
     ready = asyncio.Event()
-    relay = asyncio.create_task(_relay(bootstrap, topics, f"floor-{run}", stop, ready))
-    reader = AIOKafkaConsumer(topics[-1], bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest")
-    await reader.start()
+    relay: asyncio.Task[None] | None = None
+    await load.start()
     try:
+        await _leaders_ready(load, topics, partitions)  # else the consumers log errors for the new topics
+        relay = asyncio.create_task(_relay(bootstrap, topics, f"floor-{run}", stop, ready))
+        await reader.start()
         await asyncio.wait_for(ready.wait(), 60)
         before, t0 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
         for i in range(n):
@@ -57,10 +66,10 @@ async def _relay_floor(bootstrap: str, n: int, value: bytes, partitions: int) ->
         after, t1 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
     finally:
         stop.set()
-        await relay
+        if relay is not None:
+            await relay
         await load.stop()
         await reader.stop()
-        await _delete(bootstrap, topics)  # a broker of the user's (KAFKA_BOOTSTRAP_SERVERS) keeps none of them
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     return {"rps": round(n / (t1 - t0), 1), "cpu_ms_per_request": round(1000 * cpu / n, 3)}
 
