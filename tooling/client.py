@@ -171,34 +171,28 @@ async def http_closed_loop(base_url: str, api_key: str, n: int, concurrency: int
     its next chat completion when the last one came back; latency per request at the client. The
     callers use aiohttp, as ``bare_closed_loop`` does: an httpx client here cost 1.5 ms of CPU per
     call (2026-12-03), on the same two cores as the gateway and the pipeline it measures."""
-    import aiohttp  # noqa: PLC0415 - only the gateway load needs an HTTP client
-
-    url = base_url.rstrip("/") + "/chat/completions"
-    headers = {"Authorization": f"Bearer {api_key}"}
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=120)) as session:
-
-        async def call(i: int) -> bool:
-            body = {"model": "router/auto", "messages": [{"role": "user", "content": f"Say hi #{prefix}{i}"}]}
-            async with session.post(url, json=body, headers=headers) as r:
-                await r.read()
-                return r.status == 200
-
-        return await _callers(n, concurrency, call)
+    return await _posting(base_url.rstrip("/") + "/chat/completions", api_key, "router/auto", prefix, n,
+                          concurrency)
 
 
 async def bare_closed_loop(url: str, model: str, n: int, concurrency: int) -> dict[str, Any]:
     """The physical reference: ``concurrency`` callers posting chat completions straight to a
     provider with a bare aiohttp client (no router, no Kafka); latency per request at the client.
     (httpx's pool is itself the bottleneck at 1,000 connections: 30 responses/s here.)"""
-    import aiohttp  # noqa: PLC0415 - only this reference needs it
+    return await _posting(url, "sim", model, "bare-", n, concurrency)
 
+
+async def _posting(url: str, api_key: str, model: str, prefix: str, n: int, concurrency: int) -> dict[str, Any]:
+    """``n`` chat completions posted to ``url`` by ``concurrency`` aiohttp callers (see ``_callers``)."""
+    import aiohttp  # noqa: PLC0415 - only the HTTP loads need it
+
+    headers = {"Authorization": f"Bearer {api_key}"}
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=120)) as session:
 
         async def call(i: int) -> bool:
-            body = {"model": model, "messages": [{"role": "user", "content": f"Say hi #bare-{i}"}]}
-            async with session.post(url, json=body, headers={"Authorization": "Bearer sim"}) as r:
+            body = {"model": model, "messages": [{"role": "user", "content": f"Say hi #{prefix}{i}"}]}
+            async with session.post(url, json=body, headers=headers) as r:
                 await r.read()
                 return r.status == 200
 
