@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-unit lint test-integration bench install clean train evaluate bench-classifier faults bench-invoke bench-sink eval-routing bench-peer chaos chaos-short eval-prequential
+.PHONY: demo test test-unit lint test-integration bench install clean train evaluate bench-classifier faults bench-invoke bench-sink eval-routing bench-peer chaos chaos-short eval-prequential eval-bounds
 
 $(STAMP): pyproject.toml setup.py $(wildcard models/native/*)  ## the native module builds on install
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -84,3 +84,11 @@ bench-classifier: $(STAMP)
 
 clean:
 	rm -rf var
+
+eval-bounds: $(STAMP)  ## how much routing signal LLMRouter's and MMLU-Pro's prompts carry (needs scikit-learn)
+	$(PY) -m pip install -q scikit-learn==1.9.1 scipy==1.17.1  # analysis only, not a dependency of the router
+	$(PY) -m training.route_eval convert --source llmrouter --out var/eval/llmrouter.jsonl
+	$(PY) -m training.route_eval convert --source mmlu_pro --out var/eval/mmlu_pro.jsonl
+	$(PY) -m training.route_bounds var/eval/llmrouter.jsonl --weak mistral-7b-instruct-v0.3 \
+		--strong llama-3.1-nemotron-51b-instruct
+	$(PY) -m training.route_bounds var/eval/mmlu_pro.jsonl --weak Meta-Llama-3_1-8B-Instruct --strong gpt-4o-2024-05-13
