@@ -62,6 +62,17 @@ def _phase(stack: Stack, prefix: str, n: int, rate: float | None) -> dict[str, A
     }
 
 
+def _metered(stack: Stack, procs: dict[str, Proc], prefix: str, n: int, rate: float | None) -> dict[str, Any]:
+    """``_phase`` and each process's CPU per request over it (ms): at moderate load a request costs
+    several times what it costs in a burst (small batches, a Kafka round trip each), which is what
+    saturates the two cores and queues the paced phases."""
+    before = _cpu(procs)
+    result = _phase(stack, prefix, n, rate)
+    after = _cpu(procs)
+    result["cpu_ms"] = {name: round(1000 * (after[name] - before[name]) / max(1, n), 2) for name in procs}
+    return result
+
+
 _JIT = ("C1 CompilerThre", "C2 CompilerThre")  # the JVM's compiler threads (names cut at 15 characters)
 
 
@@ -91,7 +102,8 @@ def run_bench(settings: Settings, n: int, workers: int, latency_ms: int = 0) -> 
         # the compiler threads still there at the end (the JVM stops idle ones: a lower bound)
         jit = sum(t - jit0.get(tid, 0.0) for tid, t in broker.thread_cpu_seconds(*_JIT).items()) if broker else 0.0
         profiles = sampling.stop()
-        table = latency.load_table(lambda prefix, count, rate: _phase(stack, prefix, count, rate), burst["rps"])
+        table = latency.load_table(lambda prefix, count, rate: _metered(stack, procs, prefix, count, rate),
+                                   burst["rps"])
         paced = next(r for r in table if r["fraction"] == 0.5)  # the issue's headline row
         quarter = next(r for r in table if r["fraction"] == 0.25)
         names = stack.names
@@ -99,6 +111,8 @@ def run_bench(settings: Settings, n: int, workers: int, latency_ms: int = 0) -> 
         hop_table = latency.hops(stack.settings.kafka_bootstrap, stage_topics, "load25-")
         reference = latency.kafka_hop(stack.settings.kafka_bootstrap, linger_ms=PRODUCER_LINGER_MS)
         floor = relay_floor(stack.settings.kafka_bootstrap)
+        floor_paced = relay_floor(stack.settings.kafka_bootstrap, n=max(50, int(paced["rate"] * 8)),
+                                  rate=paced["rate"])
         wall = t1 - t0
         print()
         print(f"burst : {burst['answered']}/{burst['requests']} answered, {burst['duplicates']} duplicates, "
@@ -121,6 +135,11 @@ def run_bench(settings: Settings, n: int, workers: int, latency_ms: int = 0) -> 
               f"no stage work; its load and reader included): {floor['rps']} req/s, "
               f"{floor['cpu_ms_per_request']} ms of CPU per request; the pipeline's {pipeline_ms:.2f} ms is "
               f"{pipeline_ms / max(floor['cpu_ms_per_request'], 1e-9):.1f}x that")
+        print(f"  paced at {paced['rate']:g} req/s (the 50 % row): the bare relay's p50 {floor_paced['p50_ms']} ms, "
+              f"p90 {floor_paced['p90_ms']} ms, p99 {floor_paced['p99_ms']} ms end to end, "
+              f"{floor_paced['cpu_ms_per_request']} ms of CPU per request (the pipeline worker "
+              f"{paced['cpu_ms'].get('pipeline-0', 0.0)} ms); the pipeline's p50 {paced['p50_ms']} ms, "
+              f"p99 {paced['p99_ms']} ms")
         print("Where each worker's CPU time went during the burst (py-spy; stage: the agent on the stack, "
               "layer: whose code was running):" + (f" unavailable: {sampling.missing}" if sampling.missing else ""))
         for name, counts in profiles.items():
@@ -128,7 +147,7 @@ def run_bench(settings: Settings, n: int, workers: int, latency_ms: int = 0) -> 
             for line in profile.table(counts):
                 print(f"    {line}")
         result = {"burst": burst, "paced": paced, "load": table, "hops": hop_table, "kafka_hop_ms": reference,
-                  "kafka_relay_floor": floor,
+                  "kafka_relay_floor": floor, "kafka_relay_floor_paced": floor_paced,
                   "workers": workers,
                   "cpu_s": {k: round(cpu1[k] - cpu0[k], 2) for k in procs}, "broker_jit_cpu_s": round(jit, 2),
                   "wall_s": round(wall, 2)}

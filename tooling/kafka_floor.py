@@ -4,7 +4,9 @@ A bare aiokafka relay in this process: one consumer on four topics, one producer
 forwarded to the next topic (t0 -> t1 -> t2 -> t3 -> t4) in batches, as the four stages forward a
 request, with no stage work at all. Its CPU per request (the load and the reader included, all in
 this process) is what crossing Kafka four times costs with this client on this machine; the pipeline
-worker's CPU per request above it is stage work, Faust and the HTTP call.
+worker's CPU per request above it is stage work, Faust and the HTTP call. Paced (``rate``), it also
+gives the latency floor at that load: each record carries its send time, and the last topic's
+broker timestamp minus it is measured as the pipeline's overhead is (``tooling/bench.py``).
 """
 
 from __future__ import annotations
@@ -22,12 +24,15 @@ HOPS = 4
 WARM_UP = b"warm-up"  # the key of the records that make the new topics' leaders serve (not counted)
 
 
-def relay_floor(bootstrap: str, n: int = 20_000, value_bytes: int = 2_000, partitions: int = 6) -> dict[str, float]:
-    """Requests/s and ms of CPU per request for ``n`` records relayed through ``HOPS`` topics."""
-    return asyncio.run(_relay_floor(bootstrap, n, b"x" * value_bytes, partitions))
+def relay_floor(bootstrap: str, n: int = 20_000, value_bytes: int = 2_000, partitions: int = 6,
+                rate: float | None = None) -> dict[str, float]:
+    """Requests/s, ms of CPU per request and p50/p90/p99 ms end to end for ``n`` records relayed through
+    ``HOPS`` topics, all at once or paced at ``rate`` records/s."""
+    return asyncio.run(_relay_floor(bootstrap, n, value_bytes, partitions, rate))
 
 
-async def _relay_floor(bootstrap: str, n: int, value: bytes, partitions: int) -> dict[str, float]:
+async def _relay_floor(bootstrap: str, n: int, value_bytes: int, partitions: int, rate: float | None
+                       ) -> dict[str, float]:
     run = uuid.uuid4().hex[:8]
     topics = [f"floor-{run}-t{i}" for i in range(HOPS + 1)]
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
@@ -37,14 +42,16 @@ async def _relay_floor(bootstrap: str, n: int, value: bytes, partitions: int) ->
     finally:
         await admin.close()
     try:
-        return await _measure(bootstrap, topics, n, value, partitions, run)
+        return await _measure(bootstrap, topics, n, value_bytes, partitions, run, rate)
     finally:
         await _delete(bootstrap, topics)  # a broker of the user's (KAFKA_BOOTSTRAP_SERVERS) keeps none of them
 
 
-async def _measure(bootstrap: str, topics: list[str], n: int, value: bytes, partitions: int, run: str
-                   ) -> dict[str, float]:
-    load = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, acks="all", max_batch_size=256 * 1024)
+async def _measure(bootstrap: str, topics: list[str], n: int, value_bytes: int, partitions: int, run: str,
+                   rate: float | None) -> dict[str, float]:
+    # lingering only in a burst, as tooling.client.publish: paced, a linger would be counted as latency
+    load = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0 if rate else 5, acks="all",
+                            max_batch_size=256 * 1024)
     reader = AIOKafkaConsumer(topics[-1], bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest")
     stop = asyncio.Event()
     ready = asyncio.Event()
@@ -57,12 +64,16 @@ async def _measure(bootstrap: str, topics: list[str], n: int, value: bytes, part
         await asyncio.wait_for(ready.wait(), 60)
         before, t0 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
         for i in range(n):
-            await load.send(topics[0], value, key=str(i).encode())
+            if rate:
+                await asyncio.sleep(max(0.0, t0 + i / rate - time.monotonic()))
+            sent_ms = str(int(time.time() * 1000)).encode()  # the record's own send time, in front
+            await load.send(topics[0], sent_ms.ljust(value_bytes, b" "), key=str(i).encode())
         await load.flush()
-        seen = 0
-        while seen < n:
+        took: list[int] = []
+        while len(took) < n:
             batches = await reader.getmany(timeout_ms=1000)
-            seen += sum(1 for records in batches.values() for r in records if r.key != WARM_UP)
+            took += [r.timestamp - int(r.value.split(b" ", 1)[0]) for records in batches.values() for r in records
+                     if r.key != WARM_UP and r.value is not None]
         after, t1 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
     finally:
         stop.set()
@@ -71,7 +82,9 @@ async def _measure(bootstrap: str, topics: list[str], n: int, value: bytes, part
         await load.stop()
         await reader.stop()
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-    return {"rps": round(n / (t1 - t0), 1), "cpu_ms_per_request": round(1000 * cpu / n, 3)}
+    took.sort()
+    return {"rps": round(n / (t1 - t0), 1), "cpu_ms_per_request": round(1000 * cpu / n, 3),
+            **{f"p{q}_ms": took[min(len(took) - 1, len(took) * q // 100)] for q in (50, 90, 99)}}
 
 
 async def _delete(bootstrap: str, topics: list[str]) -> None:

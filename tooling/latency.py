@@ -37,11 +37,15 @@ def load_table(phase: Callable[[str, int, float], dict[str, Any]], burst_rps: fl
 
 def print_load_table(rows: list[dict[str, Any]]) -> None:
     print("latency versus load (paced; overhead = response's broker timestamp minus the request's):")
-    print("  | share of burst | req/s | answered | p50 ms | p99 ms | p50 by tenth (ms) | each tenth within 2x |")
-    print("  |---|---|---|---|---|---|---|")
+    print("  | share of burst | req/s | answered | p50 ms | p99 ms | p50 by tenth (ms) | each tenth within 2x "
+          "| CPU ms per request | cores busy |")
+    print("  |---|---|---|---|---|---|---|---|---|")
     for r in rows:
+        cpu = r.get("cpu_ms", {})
         print(f"  | {r['fraction']:.0%} | {r['rate']:g} | {r['answered']}/{r['requests']} | {r['p50_ms']} | "
-              f"{r['p99_ms']} | {r['p50_by_tenth_ms']} | {'yes' if r['steady'] else 'NO'} |")
+              f"{r['p99_ms']} | {r['p50_by_tenth_ms']} | {'yes' if r['steady'] else 'NO'} | "
+              + ", ".join(f"{k} {v}" for k, v in cpu.items())
+              + f" | {sum(cpu.values()) * r['rate'] / 1000:.2f} |")
 
 
 async def _first_stamps(bootstrap: str, topics: list[str], prefix: bytes) -> dict[str, dict[bytes, int]]:

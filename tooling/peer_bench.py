@@ -125,6 +125,10 @@ def run_peer_bench(settings: Settings, n: int) -> int:
         st.configure_sim({"default": {"latency_ms": 0}})
         st.start_pipeline()
         r["pipeline_fast_2w"] = _pipeline_fast(st, n, "2w")
+        print("[peer] simulator answering in 1 s, 1,000 concurrent requests, two pipeline workers", flush=True)
+        st.configure_sim({"default": {"latency_ms": 1000}})
+        r["pipeline_slow_2w"] = run(closed_loop(st.settings.kafka_bootstrap, st.names.requests, st.names.responses,
+                                                _requests("slow2w-", 4000), 1000))
         r["pipeline_rss_mb"] = _peak_rss(st)
     _print(r)
     (run_dir / "result.json").write_text(json.dumps(r, indent=2))
@@ -132,8 +136,8 @@ def run_peer_bench(settings: Settings, n: int) -> int:
 
 
 def _print(r: dict[str, Any]) -> None:
-    lf, pf, ls, ps, p2 = (r[k] for k in ("litellm_fast", "pipeline_fast", "litellm_slow", "pipeline_slow",
-                                         "pipeline_fast_2w"))
+    lf, pf, ls, ps, p2, ps2 = (r[k] for k in ("litellm_fast", "pipeline_fast", "litellm_slow", "pipeline_slow",
+                                              "pipeline_fast_2w", "pipeline_slow_2w"))
     print()
     print(f"Measured {time.strftime('%Y-%m-%d')} on this machine, one run, the same simulator.")
     print("| | requests/s (sim answers at once) | p50 ms | p99 ms | p99 ms (sim 1 s, 1,000 concurrent) "
@@ -144,7 +148,8 @@ def _print(r: dict[str, Any]) -> None:
     rss = r["pipeline_rss_mb"]
     print(f"| this pipeline, 1 worker | {pf['rps']} | {pf['p50_ms']} | {pf['p99_ms']} | {ps['p99_ms']} | {ps['rps']} | "
           + ", ".join(f"{k} {v}" for k, v in rss.items()) + " |")
-    print(f"| this pipeline, 2 workers | {p2['rps']} | {p2['p50_ms']} | {p2['p99_ms']} | | | |")
+    print(f"| this pipeline, 2 workers | {p2['rps']} | {p2['p50_ms']} | {p2['p99_ms']} | {ps2['p99_ms']} | "
+          f"{ps2['rps']} | |")
     print(f"ratios pipeline/LiteLLM: throughput {pf['rps'] / lf['rps']:.2f}x (1 worker), {p2['rps'] / lf['rps']:.2f}x "
           f"(2 workers); p99 at once {pf['p99_ms'] / lf['p99_ms']:.2f}x; p99 at 1 s x 1,000 concurrent "
           f"{ps['p99_ms'] / ls['p99_ms']:.2f}x (below 1 is better)")
@@ -157,7 +162,8 @@ def _print(r: dict[str, Any]) -> None:
           "LiteLLM's at 200 concurrent callers.")
     bare = r["bare_slow"]
     print(f"physical reference at 1 s x 1,000 concurrent: a bare HTTP client {bare['rps']} responses/s, p99 "
-          f"{bare['p99_ms']} ms; the pipeline reaches {ps['rps'] / bare['rps']:.0%} of it, LiteLLM "
+          f"{bare['p99_ms']} ms; the pipeline reaches {ps['rps'] / bare['rps']:.0%} of it "
+          f"({ps2['rps'] / bare['rps']:.0%} with two workers), LiteLLM "
           f"{ls['rps'] / bare['rps']:.0%}")
     per_1000 = pf["cpu_s_per_1000"]
     print("CPU seconds per 1,000 requests during the 1-worker burst: "

@@ -53,6 +53,9 @@ def test_the_kafka_floor_relays_every_record_through_four_topics_and_leaves_none
 
     floor = relay_floor(bootstrap, n=300)
     assert floor["rps"] > 0 and floor["cpu_ms_per_request"] > 0
+    paced = relay_floor(bootstrap, n=60, rate=200)  # paced: every record still relayed, at the pace asked
+    assert paced["rps"] <= 200 * 1.05
+    assert 0 <= paced["p50_ms"] <= paced["p90_ms"] <= paced["p99_ms"]
 
     async def floor_topics() -> list[str]:
         admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
