@@ -16,6 +16,7 @@ import logging
 import resource
 import time
 import uuid
+from collections.abc import Callable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -62,12 +63,10 @@ async def _measure(bootstrap: str, topics: list[str], n: int, value_bytes: int, 
         relay = asyncio.create_task(_relay(bootstrap, topics, f"floor-{run}", stop, ready))
         await reader.start()
         await asyncio.wait_for(ready.wait(), 60)
+        if rate:  # a second of paced records first, not counted: the new topics' first fetches are slow
+            await _paced(load, topics[0], int(rate), rate, value_bytes, lambda i: WARM_UP)
         before, t0 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
-        for i in range(n):
-            if rate:
-                await asyncio.sleep(max(0.0, t0 + i / rate - time.monotonic()))
-            sent_ms = str(int(time.time() * 1000)).encode()  # the record's own send time, in front
-            await load.send(topics[0], sent_ms.ljust(value_bytes, b" "), key=str(i).encode())
+        await _paced(load, topics[0], n, rate, value_bytes, lambda i: str(i).encode())
         await load.flush()
         took: list[int] = []
         while len(took) < n:
@@ -85,6 +84,17 @@ async def _measure(bootstrap: str, topics: list[str], n: int, value_bytes: int, 
     took.sort()
     return {"rps": round(n / (t1 - t0), 1), "cpu_ms_per_request": round(1000 * cpu / n, 3),
             **{f"p{q}_ms": took[min(len(took) - 1, len(took) * q // 100)] for q in (50, 90, 99)}}
+
+
+async def _paced(load: AIOKafkaProducer, topic: str, n: int, rate: float | None, value_bytes: int,
+                 key: Callable[[int], bytes]) -> None:
+    """``n`` records, at ``rate`` per second or all at once, each value starting with its send time."""
+    t0 = time.monotonic()
+    for i in range(n):
+        if rate:
+            await asyncio.sleep(max(0.0, t0 + i / rate - time.monotonic()))
+        sent_ms = str(int(time.time() * 1000)).encode()
+        await load.send(topic, sent_ms.ljust(value_bytes, b" "), key=key(i))
 
 
 async def _delete(bootstrap: str, topics: list[str]) -> None:
