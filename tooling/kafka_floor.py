@@ -66,7 +66,7 @@ async def _measure(bootstrap: str, topics: list[str], n: int, value_bytes: int, 
         await asyncio.wait_for(ready.wait(), 60)
         if rate:  # a second of paced records first, not counted: the new topics' first fetches are slow.
             # Not everything: after a burst run on the same broker, some paced runs still had one window of
-            # about a second, early on, where hops took 100-400 ms (5-20 otherwise); read p50 and p90 first
+            # about a second, early on, where hops took 100-400 ms (5-20 otherwise), so read its p50
             await _paced(load, topics[0], int(rate * WARM_UP_S), rate, value_bytes, lambda i: WARM_UP)
         before, t0 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
         await _paced(load, topics[0], n, rate, value_bytes, lambda i: str(i).encode())
