@@ -45,13 +45,24 @@ def apgr(score: np.ndarray, q_weak: np.ndarray, q_strong: np.ndarray) -> float:
 
 
 def _load(path: Path, weak: str, strong: str) -> list[dict[str, Any]]:
+    rows = []
     # split on newlines only: str.splitlines would also cut at a U+2028 inside a prompt
-    rows = [json.loads(line) for line in path.read_text().split("\n") if line.strip()]
-    return [r for r in rows if weak in r["outcomes"] and strong in r["outcomes"]]
+    for number, line in enumerate(path.read_text().split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            outcomes, text = row["outcomes"], row["messages"][-1]["content"]
+        except (ValueError, KeyError, IndexError, TypeError) as exc:
+            raise ValueError(f"{path}:{number}: not a row of the route_eval format "
+                             f"(messages, outcomes): {exc!r}") from None
+        if weak in outcomes and strong in outcomes and isinstance(text, str):
+            rows.append(row)
+    return rows
 
 
 def bounds(path: Path, weak: str, strong: str, seed: int = 0) -> dict[str, Any]:
-    from sklearn.model_selection import KFold  # noqa: PLC0415 (analysis extra)
+    from sklearn.model_selection import KFold  # noqa: PLC0415 (analysis only: installed by make eval-bounds)
 
     rows = _load(path, weak, strong)
     if len(rows) < 50:

@@ -27,3 +27,10 @@ def test_rows_are_read_whole_even_with_line_separators_inside_a_prompt(tmp_path:
     path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
     got = _load(path, "w", "s")
     assert [r["messages"][0]["content"] for r in got] == ["a\u2028b"]  # the second lacks the strong model
+
+
+def test_a_row_that_is_not_in_the_format_is_named_by_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"messages": [{"role": "user", "content": "a"}], "outcomes": {}}\n{"outcomes": {}}\n')
+    with pytest.raises(ValueError, match=r"rows.jsonl:2: not a row"):
+        _load(path, "w", "s")
