@@ -38,7 +38,7 @@ def load_table(phase: Callable[[str, int, float], dict[str, Any]], burst_rps: fl
 def print_load_table(rows: list[dict[str, Any]]) -> None:
     print("latency versus load (paced; overhead = response's broker timestamp minus the request's):")
     print("  | share of burst | req/s | answered | p50 ms | p99 ms | p50 by tenth (ms) | each tenth within 2x "
-          "| CPU ms per request | cores these processes kept busy |")
+          "| CPU ms per request | cores kept busy |")
     print("  |---|---|---|---|---|---|---|---|---|")
     for r in rows:
         cpu = r.get("cpu_ms", {})
