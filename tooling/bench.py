@@ -28,6 +28,7 @@ from streams.app import PRODUCER_LINGER_MS
 from tooling import latency, profile
 from tooling.client import collect, publish, run
 from tooling.kafka_floor import HOPS, relay_floor
+from tooling.latency import percentile
 from tooling.stack import Proc, Stack, run_settings
 
 
@@ -38,11 +39,6 @@ def _requests(prefix: str, n: int) -> list[tuple[bytes, bytes]]:
         body = {"request_id": rid, "tenant": "bench", "messages": [{"role": "user", "content": f"Say hi #{i}"}]}
         out.append((rid.encode(), orjson.dumps(body)))
     return out
-
-
-def _pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(q * len(values)))]
 
 
 def _phase(stack: Stack, prefix: str, n: int, rate: float | None) -> dict[str, Any]:
@@ -57,7 +53,7 @@ def _phase(stack: Stack, prefix: str, n: int, rate: float | None) -> dict[str, A
     return {
         "requests": n, "answered": len(got.responses), "duplicates": got.duplicates,
         "rps": round(len(got.responses) / max(0.001, (last - first) / 1000), 1),
-        "p50_ms": _pct(overheads, 0.50), "p99_ms": _pct(overheads, 0.99),
+        "p50_ms": percentile(overheads, 0.50), "p99_ms": percentile(overheads, 0.99),
         "mean_ms": round(statistics.fmean(overheads), 1),
         "p50_by_tenth_ms": [int(statistics.median(overheads[i:i + tenth])) for i in range(0, tenth * 10, tenth)],
     }

@@ -31,11 +31,7 @@ from models import _native
 from models.classifier import ARTIFACTS, HEADS, LgbmClassifier
 from models.embedding import PromptEmbedder
 from models.features import N_FEATURES, featurize_rows, reference_featurize_into
-
-
-def _pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(q * len(values)))]
+from tooling.latency import percentile
 
 
 def _per_item_us(fn: Callable[[], object], n: int) -> float:
@@ -127,7 +123,7 @@ def _speed(clf: LgbmClassifier, reqs: list[Request]) -> None:
         t0_ns = time.perf_counter_ns()
         clf.classify_one(r)
         single.append((time.perf_counter_ns() - t0_ns) / 1000)
-    print(f"  single row: p50 {_pct(single, .5):.0f} us, p99 {_pct(single, .99):.0f} us, "
+    print(f"  single row: p50 {percentile(single, .5):.0f} us, p99 {percentile(single, .99):.0f} us, "
           f"mean {statistics.fmean(single):.0f} us over {len(single)} requests on one core")
     for size in (64, 512):
         batches = [reqs[i:i + size] for i in range(0, len(reqs) - size + 1, size)]

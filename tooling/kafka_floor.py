@@ -21,6 +21,8 @@ from collections.abc import Callable
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from tooling.latency import percentile
+
 HOPS = 4
 WARM_UP = b"warm-up"  # the key of the records that make the new topics' leaders serve (not counted)
 WARM_UP_S = 1.0  # paced runs: how long the relay runs before it is measured
@@ -84,9 +86,8 @@ async def _measure(bootstrap: str, topics: list[str], n: int, value_bytes: int, 
         await load.stop()
         await reader.stop()
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-    took.sort()
     return {"rps": round(n / (t1 - t0), 1), "cpu_ms_per_request": round(1000 * cpu / n, 3),
-            **{f"p{q}_ms": took[min(len(took) - 1, len(took) * q // 100)] for q in (50, 90, 99)}}
+            **{f"p{q}_ms": percentile(took, q / 100) for q in (50, 90, 99)}}
 
 
 async def _paced(load: AIOKafkaProducer, topic: str, n: int, rate: float | None, value_bytes: int,

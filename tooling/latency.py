@@ -14,13 +14,19 @@ import asyncio
 import itertools
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 FRACTIONS = (0.10, 0.25, 0.50, 0.75)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The value at quantile ``q`` (0..1) of ``values`` (nearest rank, no interpolation)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def load_table(phase: Callable[[str, int, float], dict[str, Any]], burst_rps: float,

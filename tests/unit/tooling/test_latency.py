@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tooling.latency import FRACTIONS, load_table
+from tooling.latency import FRACTIONS, load_table, percentile
 
 
 def test_load_table_paces_each_share_of_the_burst_and_flags_a_run_that_jumped() -> None:
@@ -19,3 +19,8 @@ def test_load_table_paces_each_share_of_the_burst_and_flags_a_run_that_jumped() 
     assert [c[2] for c in calls] == [20.0, 50.0, 100.0, 150.0] and [r["fraction"] for r in rows] == list(FRACTIONS)
     assert calls[0] == ("load10-", 50, 20.0) and calls[3][1] == 300
     assert [r["steady"] for r in rows] == [True, True, True, False]
+
+
+def test_percentile_is_the_nearest_rank_value() -> None:
+    values = [5.0, 1.0, 4.0, 2.0, 3.0]
+    assert [percentile(values, q) for q in (0.0, 0.5, 0.99, 1.0)] == [1.0, 3.0, 5.0, 5.0]
